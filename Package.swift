@@ -1,0 +1,76 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "thurac",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "thurac", targets: ["thurac"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    ],
+    targets: [
+        // Wire codec: no I/O, no Foundation. The bottom of the stack.
+        .target(name: "DNSWire", swiftSettings: strict),
+        // Listing structures: immutable interval maps and name sets, answer values.
+        .target(name: "Listings", dependencies: ["DNSWire"], swiftSettings: strict),
+        // rbldnsd dataset files -> Listings.
+        .target(
+            name: "RBLDatasets",
+            dependencies: ["Listings", "DNSWire", "CZlib"],
+            swiftSettings: strict
+        ),
+        // Answer synthesis: a parsed query + a snapshot -> a response, in place.
+        .target(name: "Responder", dependencies: ["DNSWire", "Listings"], swiftSettings: strict),
+        // recvmmsg/sendmmsg shim for the UDP workers.
+        .target(name: "CUDPBatch"),
+        // UDP workers, NIO TCP, snapshot swapping, reloads.
+        .target(
+            name: "DNSTransport",
+            dependencies: [
+                "Responder", "RBLDatasets", "CUDPBatch",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CLDNS", pkgConfig: "ldns", providers: [.apt(["libldns-dev"])]),
+        .executableTarget(
+            name: "thurac",
+            dependencies: [
+                "DNSTransport", "RBLDatasets", "Responder",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "DNSWireTests", dependencies: ["DNSWire", "CLDNS"], swiftSettings: strict),
+        .testTarget(name: "ListingsTests", dependencies: ["Listings"], swiftSettings: strict),
+        .testTarget(
+            name: "RBLDatasetsTests",
+            dependencies: ["RBLDatasets", "Listings"],
+            resources: [.copy("Vectors")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ResponderTests",
+            dependencies: ["Responder", "RBLDatasets", "DNSWire", "CLDNS"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["DNSWire", "CLDNS"],
+            swiftSettings: strict
+        ),
+    ]
+)

@@ -1,0 +1,155 @@
+import Dispatch
+import Foundation
+import Listings
+import Logging
+import RBLDatasets
+import Responder
+import Synchronization
+
+/// Serves rbldnsd datasets: loads them, answers on UDP and TCP, watches the files and swaps in
+/// a new snapshot when one changes (or on SIGHUP), keeping the last good data of a dataset whose
+/// new version fails to load.
+public final class DatasetServer: @unchecked Sendable {
+    public struct Configuration: Sendable {
+        public var endpoints: [UDPWorkers.Endpoint]
+        public var zones: [ZoneSpec]
+        public var load = LoadOptions()
+        /// Seconds between file checks; 0 disables polling (SIGHUP still reloads).
+        public var checkInterval: Double = 1
+        public var udpThreads = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        public var responder = ResponderOptions()
+        public var queryLogPath: String? = nil
+        public var queryLogLeavesOutNXDOMAIN = false
+        public var statsPath: String? = nil
+        public var statsIncremental = false
+        public var tcp = true
+        public init(endpoints: [UDPWorkers.Endpoint], zones: [ZoneSpec]) {
+            self.endpoints = endpoints
+            self.zones = zones
+        }
+    }
+
+    public let configuration: Configuration
+    public private(set) var udp: [UDPWorkers] = []
+    public private(set) var tcp: [TCPServer] = []
+    let catalog: DatasetCatalog
+    let cell: SnapshotCell
+    let counters: QueryCounters
+    let logger: Logger
+    private let reloadLock = NSLock()
+    private var timer: (any DispatchSourceTimer)?
+    private var hup: (any DispatchSourceSignal)?
+    private let queue = DispatchQueue(label: "thurac.reload")
+
+    public init(configuration: Configuration, logger: Logger) throws {
+        self.configuration = configuration
+        self.logger = logger
+        catalog = DatasetCatalog(specs: configuration.zones, options: configuration.load)
+        let now = Int(Date().timeIntervalSince1970)
+        let started = Date()
+        let (_, diagnostics) = try catalog.refresh(now: now)
+        for d in diagnostics { logger.warning("\(d)") }
+        let (snapshot, notes) = catalog.snapshot(now: now)
+        for d in notes { logger.warning("\(d)") }
+        logger.info(
+            "loaded \(catalog.entryCount) entries in \(snapshot.zones.count) zones in \(String(format: "%.3f", Date().timeIntervalSince(started))) s")
+        cell = SnapshotCell(snapshot)
+        let tcpWorkers = configuration.tcp ? configuration.endpoints.count : 0
+        counters = QueryCounters(workers: configuration.udpThreads * configuration.endpoints.count + tcpWorkers)
+    }
+
+    /// Binds and starts answering. Returns the bound (UDP, TCP) ports, in endpoint order.
+    @discardableResult
+    public func start() throws -> [(udp: UInt16, tcp: Int)] {
+        let log = try configuration.queryLogPath.map {
+            try QueryLog(path: $0, leaveOutNXDOMAIN: configuration.queryLogLeavesOutNXDOMAIN)
+        }
+        let responder = Responder(options: configuration.responder)
+        var ports: [(UInt16, Int)] = []
+        var worker = 0
+        for (k, e) in configuration.endpoints.enumerated() {
+            let u = try UDPWorkers(
+                endpoint: e, threads: configuration.udpThreads, cell: cell, responder: responder, counters: counters,
+                queryLog: log, workerBase: worker)
+            worker += configuration.udpThreads
+            udp.append(u)
+            var tcpPort = 0
+            if configuration.tcp {
+                // TCP on the same port as UDP, so `port 0` gives one number for both.
+                let t = try TCPServer(
+                    host: e.host, port: Int(u.boundPort), cell: cell, responder: responder, counters: counters,
+                    worker: configuration.udpThreads * configuration.endpoints.count + k, queryLog: log)
+                tcp.append(t)
+                tcpPort = t.boundPort
+            }
+            ports.append((u.boundPort, tcpPort))
+            logger.info("listening on \(e.host) port \(u.boundPort) (UDP\(configuration.tcp ? " and TCP" : ""))")
+        }
+        startWatching()
+        return ports
+    }
+
+    private func startWatching() {
+        signal(SIGHUP, SIG_IGN)
+        let hup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: queue)
+        hup.setEventHandler { [weak self] in self?.reload(reason: "SIGHUP") }
+        hup.resume()
+        self.hup = hup
+        if configuration.checkInterval > 0 || configuration.statsPath != nil {
+            let interval = configuration.checkInterval > 0 ? configuration.checkInterval : 60
+            let t = DispatchSource.makeTimerSource(queue: queue)
+            t.schedule(deadline: .now() + interval, repeating: interval)
+            t.setEventHandler { [weak self] in
+                guard let self else { return }
+                if self.configuration.checkInterval > 0 { self.reload(reason: nil) }
+                self.writeStats()
+            }
+            t.resume()
+            timer = t
+        }
+    }
+
+    /// Checks the files and swaps in a new snapshot if any dataset changed.
+    public func reload(reason: String?) {
+        reloadLock.lock()
+        defer { reloadLock.unlock() }
+        let now = Int(Date().timeIntervalSince1970)
+        let started = Date()
+        do {
+            let (changed, diagnostics) = try catalog.refresh(now: now)
+            for d in diagnostics { logger.warning("\(d)") }
+            guard changed || reason != nil else { return }
+            let (snapshot, notes) = catalog.snapshot(now: now)
+            for d in notes { logger.warning("\(d)") }
+            cell.publish(snapshot)
+            logger.info(
+                "reloaded\(reason.map { " (\($0))" } ?? ""): \(catalog.entryCount) entries in \(String(format: "%.3f", Date().timeIntervalSince(started))) s")
+        } catch {
+            logger.error("reload failed, keeping the current data: \(error)")
+        }
+    }
+
+    private var lastStats: [UInt64] = []
+
+    private func writeStats() {
+        guard let path = configuration.statsPath else { return }
+        let line = counters.statsLine(zones: cell.load().zones, now: Int(Date().timeIntervalSince1970)) + "\n"
+        if let h = FileHandle(forWritingAtPath: path) ?? {
+            FileManager.default.createFile(atPath: path, contents: nil)
+            return FileHandle(forWritingAtPath: path)
+        }() {
+            h.seekToEndOfFile()
+            h.write(Data(line.utf8))
+            try? h.close()
+        }
+    }
+
+    public var snapshot: ServingSnapshot { cell.load() }
+
+    public func stop() {
+        timer?.cancel()
+        hup?.cancel()
+        for u in udp { u.stop() }
+        for t in tcp { t.stop() }
+    }
+}

@@ -1,0 +1,75 @@
+import DNSWire
+import Listings
+import Responder
+import Synchronization
+
+/// Per-zone counters in the style of rbldnsd's `-s` statistics: queries, positive answers,
+/// NXDOMAIN, errors, octets in and out. Each worker owns one block and is its only writer, so
+/// counting takes no lock and no atomic read-modify-write; readers sum the blocks.
+public final class QueryCounters: @unchecked Sendable {
+    public static let maxZones = 256
+    public enum Field: Int, CaseIterable {
+        case queries = 0, positive, nxdomain, errors, bytesIn, bytesOut
+    }
+    static let fields = Field.allCases.count
+
+    // Slot maxZones counts queries that matched no zone.
+    private let blocks: [UnsafeMutablePointer<Atomic<UInt64>>]
+    private let workers: Int
+
+    public init(workers: Int) {
+        self.workers = workers
+        let count = (Self.maxZones + 1) * Self.fields
+        blocks = (0..<workers).map { _ in
+            let p = UnsafeMutablePointer<Atomic<UInt64>>.allocate(capacity: count)
+            for i in 0..<count { (p + i).initialize(to: Atomic(0)) }
+            return p
+        }
+    }
+
+    deinit {
+        for b in blocks { b.deallocate() }
+    }
+
+    /// Records one query answered by `worker`. Single writer per block: load + store is enough.
+    @inline(__always)
+    public func record(worker: Int, summary: ResponseSummary, bytesIn: Int) {
+        let zone = summary.zoneIndex >= 0 && summary.zoneIndex < Self.maxZones ? summary.zoneIndex : Self.maxZones
+        let base = blocks[worker] + zone * Self.fields
+        func bump(_ f: Field, _ n: Int) {
+            let a = base + f.rawValue
+            a.pointee.store(a.pointee.load(ordering: .relaxed) &+ UInt64(n), ordering: .relaxed)
+        }
+        bump(.queries, 1)
+        bump(.bytesIn, bytesIn)
+        bump(.bytesOut, summary.length)
+        switch summary.rcode {
+        case .noError: if summary.zoneIndex >= 0 { bump(.positive, 1) }
+        case .nxDomain: bump(.nxdomain, 1)
+        default: bump(.errors, 1)
+        }
+    }
+
+    /// Sum over workers for one zone (`maxZones` for "no zone").
+    public func total(zone: Int, _ field: Field) -> UInt64 {
+        var sum: UInt64 = 0
+        for b in blocks { sum &+= (b + zone * Self.fields + field.rawValue).pointee.load(ordering: .relaxed) }
+        return sum
+    }
+
+    /// rbldnsd `-s` line: `timestamp zone:qtot:qok:qnxd:bin:bout ... *:...`.
+    public func statsLine(zones: [Zone], now: Int) -> String {
+        var parts = ["\(now)"]
+        var all = [UInt64](repeating: 0, count: Self.fields)
+        for zone in 0...Self.maxZones {
+            let values = Field.allCases.map { total(zone: zone, $0) }
+            for (i, v) in values.enumerated() { all[i] &+= v }
+            if zone < zones.count {
+                parts.append(
+                    "\(zones[zone].originText):\(values[0]):\(values[1]):\(values[2]):\(values[4]):\(values[5])")
+            }
+        }
+        parts.append("*:\(all[0]):\(all[1]):\(all[2]):\(all[4]):\(all[5])")
+        return parts.joined(separator: " ")
+    }
+}

@@ -1,0 +1,156 @@
+import DNSWire
+import Glibc
+import Listings
+import NIOCore
+import NIOPosix
+import Responder
+import Synchronization
+
+/// DNS over TCP (RFC 7766): several queries per connection, answered in order, an idle
+/// timeout, and a cap on concurrent connections.
+public final class TCPServer: Sendable {
+    public let boundPort: Int
+    private let channel: any Channel
+    private let group: MultiThreadedEventLoopGroup
+
+    public init(
+        host: String, port: Int, cell: SnapshotCell, responder: Responder, counters: QueryCounters, worker: Int,
+        queryLog: QueryLog?, idleTimeout: TimeAmount = .seconds(10), maxConnections: Int = 512
+    ) throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let connections = ConnectionGate(limit: maxConnections)
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                guard connections.enter() else {
+                    return channel.close()
+                }
+                channel.closeFuture.whenComplete { _ in connections.leave() }
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idleTimeout))
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LengthPrefixDecoder()))
+                    try channel.pipeline.syncOperations.addHandler(
+                        DNSQueryHandler(
+                            cell: cell, responder: responder, counters: counters, worker: worker, queryLog: queryLog))
+                }
+            }
+            .childChannelOption(.socketOption(.so_keepalive), value: 1)
+        do {
+            channel = try bootstrap.bind(host: host, port: port).wait()
+        } catch {
+            try? group.syncShutdownGracefully()
+            throw TransportError("cannot bind TCP \(host):\(port): \(error)")
+        }
+        self.group = group
+        boundPort = channel.localAddress?.port ?? port
+    }
+
+    public func stop() {
+        try? channel.close().wait()
+        try? group.syncShutdownGracefully()
+    }
+}
+
+final class ConnectionGate: Sendable {
+    private let count = Atomic<Int>(0)
+    private let limit: Int
+    init(limit: Int) { self.limit = limit }
+    func enter() -> Bool {
+        if count.add(1, ordering: .relaxed).newValue > limit {
+            count.subtract(1, ordering: .relaxed)
+            return false
+        }
+        return true
+    }
+    func leave() { count.subtract(1, ordering: .relaxed) }
+}
+
+/// Splits the stream into messages by their 2-octet length prefix (RFC 1035 §4.2.2).
+struct LengthPrefixDecoder: ByteToMessageDecoder {
+    typealias InboundOut = ByteBuffer
+    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt16.self),
+            buffer.readableBytes >= 2 + Int(length)
+        else { return .needMoreData }
+        buffer.moveReaderIndex(forwardBy: 2)
+        let message = buffer.readSlice(length: Int(length))!
+        context.fireChannelRead(Self.wrapInboundOut(message))
+        return .continue
+    }
+}
+
+final class DNSQueryHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    let cell: SnapshotCell
+    let responder: Responder
+    let counters: QueryCounters
+    let worker: Int
+    let queryLog: QueryLog?
+    /// One scratch buffer per connection: the answer is built in it, then copied out.
+    var scratch = [UInt8](repeating: 0, count: WireLimits.maxTCPMessage + 2)
+    var snapshot: ServingSnapshot
+
+    init(cell: SnapshotCell, responder: Responder, counters: QueryCounters, worker: Int, queryLog: QueryLog?) {
+        self.cell = cell
+        self.responder = responder
+        self.counters = counters
+        self.worker = worker
+        self.queryLog = queryLog
+        snapshot = cell.load()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var message = Self.unwrapInboundIn(data)
+        let length = message.readableBytes
+        cell.refresh(&snapshot)
+        let client = Self.clientAddress(context.channel.remoteAddress)
+        let summary = scratch.withUnsafeMutableBytes { raw -> ResponseSummary in
+            let body = UnsafeMutableRawBufferPointer(rebasing: raw[2...])
+            message.readWithUnsafeReadableBytes { bytes in
+                body.copyMemory(from: bytes)
+                return bytes.count
+            }
+            let s = responder.respond(packet: body, length: length, overTCP: true, client: client, snapshot: snapshot)
+            raw.writeUInt16(UInt16(truncatingIfNeeded: s.length), at: 0)
+            if s.length > 0 { queryLog?.log(packet: UnsafeRawBufferPointer(body), summary: s, client: client) }
+            return s
+        }
+        counters.record(worker: worker, summary: summary, bytesIn: length)
+        guard summary.length > 0 else {
+            // Nothing worth answering (a response, or garbage): RFC 7766 lets us close.
+            context.close(promise: nil)
+            return
+        }
+        var out = context.channel.allocator.buffer(capacity: summary.length + 2)
+        scratch.withUnsafeBytes { out.writeBytes(UnsafeRawBufferPointer(rebasing: $0[0..<(summary.length + 2)])) }
+        context.writeAndFlush(Self.wrapOutboundOut(out), promise: nil)
+    }
+
+    /// Reads the peer address out of the raw sockaddr (family, port, [flowinfo,] address).
+    static func clientAddress(_ address: SocketAddress?) -> ClientAddress {
+        guard let address else { return .unknown }
+        return address.withSockAddr { ptr, _ -> ClientAddress in
+            let raw = UnsafeRawPointer(ptr)
+            switch address.protocol {
+            case .inet: return .v4(UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: 4, as: UInt32.self)))
+            case .inet6: return .v6(UInt128(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt128.self)))
+            default: return .unknown
+            }
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            context.close(promise: nil)
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+}

@@ -1,0 +1,155 @@
+/// A set of domain names with exact entries, subtree (wildcard) entries and exclusions
+/// (rbldnsd `dnset` semantics): an exact entry for the name decides first, an exact exclusion
+/// stops the search; otherwise the nearest enclosing subtree entry decides.
+public final class DomainSet: Sendable {
+    public let index: NameIndex
+    public let exact: [ValueRef]
+    public let subtree: [ValueRef]
+    /// Entry has listed names below it (or is the owner of a listed subtree): an empty
+    /// non-terminal when it is not listed itself.
+    public let hasDescendants: [Bool]
+    public let values: ValueTable
+
+    public struct Match {
+        public var ref: ValueRef
+        /// Offset and length of the entry's name inside the looked-up bytes.
+        public var nameOffset: Int
+        public var nameLength: Int
+        @inlinable public init(ref: ValueRef, nameOffset: Int, nameLength: Int) {
+            self.ref = ref
+            self.nameOffset = nameOffset
+            self.nameLength = nameLength
+        }
+    }
+
+    public init(builder: DomainSetBuilder) {
+        var b = builder
+        var names: [[UInt8]] = []
+        var exact: [ValueRef] = []
+        var subtree: [ValueRef] = []
+        var position: [[UInt8]: Int] = [:]
+        for (name, refs) in b.entries {
+            position[name] = names.count
+            names.append(name)
+            exact.append(refs.exact.isEmpty ? .none : b.values.combine(refs.exact))
+            subtree.append(refs.subtree.isEmpty ? .none : b.values.combine(refs.subtree))
+        }
+        var descendants = [Bool](repeating: false, count: names.count)
+        let listedCount = names.count
+        for i in 0..<listedCount {
+            if subtree[i].isListed { descendants[i] = true }
+            guard exact[i].isListed || subtree[i].isListed else { continue }
+            for a in RelativeName.ancestors(names[i]) {
+                if let k = position[a] {
+                    if descendants[k] { break }
+                    descendants[k] = true
+                } else {
+                    position[a] = names.count
+                    names.append(a)
+                    exact.append(.none)
+                    subtree.append(.none)
+                    descendants.append(true)
+                }
+            }
+        }
+        index = NameIndex(names: names)
+        self.exact = exact
+        self.subtree = subtree
+        hasDescendants = descendants
+        values = b.values.build()
+    }
+
+    /// Looks up the relative name at p[from..<from+count] (labels only).
+    @inlinable
+    public func lookup(_ p: UnsafeRawBufferPointer, from: Int, count: Int) -> Match? {
+        if let e = index.find(p, from: from, count: count), exact[e] != .none {
+            return Match(ref: exact[e], nameOffset: from, nameLength: count)
+        }
+        var o = from
+        let end = from + count
+        while o < end {
+            o += 1 + Int(p[o])
+            if o >= end { break }
+            if let e = index.find(p, from: o, count: end - o), subtree[e] != .none {
+                return Match(ref: subtree[e], nameOffset: o, nameLength: end - o)
+            }
+        }
+        return nil
+    }
+
+    /// The name exists without being listed itself: it has listed names below it.
+    @inlinable
+    public func isEmptyNonTerminal(_ p: UnsafeRawBufferPointer, from: Int, count: Int) -> Bool {
+        guard let e = index.find(p, from: from, count: count) else { return false }
+        return hasDescendants[e]
+    }
+
+    public var entryCount: Int { index.count }
+    public var byteCount: Int { index.byteCount + exact.count * 9 }
+}
+
+public struct DomainSetBuilder {
+    public var values = ValueTableBuilder()
+    var entries: [[UInt8]: (exact: [ValueRef], subtree: [ValueRef])] = [:]
+    public init() {}
+
+    /// `name` is a lower-cased relative wire name (labels only).
+    public mutating func add(_ name: [UInt8], exact: ValueRef?, subtree: ValueRef?) {
+        var e = entries[name] ?? ([], [])
+        if let r = exact { e.exact.append(r) }
+        if let r = subtree { e.subtree.append(r) }
+        entries[name] = e
+    }
+
+    public var isEmpty: Bool { entries.isEmpty }
+    public func build() -> DomainSet { DomainSet(builder: self) }
+}
+
+/// Plain resource records at exact names (rbldnsd `generic` datasets, zone skeletons).
+public final class RecordTable: Sendable {
+    public struct Record: Sendable, Equatable {
+        public var type: UInt16
+        public var ttl: UInt32
+        /// RDATA in wire form; domain names in it are absolute and uncompressed.
+        public var rdata: [UInt8]
+        public init(type: UInt16, ttl: UInt32, rdata: [UInt8]) {
+            self.type = type
+            self.ttl = ttl
+            self.rdata = rdata
+        }
+    }
+
+    public let index: NameIndex
+    /// Records of entry i are records[recordStarts[i]..<recordStarts[i+1]].
+    public let recordStarts: [Int]
+    public let records: [Record]
+
+    public init(_ byName: [[UInt8]: [Record]]) {
+        var names: [[UInt8]] = []
+        var starts: [Int] = [0]
+        var recs: [Record] = []
+        var seen = Set<[UInt8]>()
+        for (name, list) in byName.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
+            names.append(name)
+            seen.insert(name)
+            recs.append(contentsOf: list)
+            starts.append(recs.count)
+        }
+        // Ancestors exist as empty non-terminals.
+        for name in byName.keys {
+            for a in RelativeName.ancestors(name) where seen.insert(a).inserted {
+                names.append(a)
+                starts.append(recs.count)
+            }
+        }
+        index = NameIndex(names: names)
+        recordStarts = starts
+        records = recs
+    }
+
+    @inlinable
+    public func entry(_ p: UnsafeRawBufferPointer, from: Int, count: Int) -> Range<Int>? {
+        guard let e = index.find(p, from: from, count: count) else { return nil }
+        return recordStarts[e]..<recordStarts[e + 1]
+    }
+}

@@ -1,0 +1,228 @@
+/// An address space cut into disjoint intervals, each mapped to a `ValueRef`.
+///
+/// Every IP dataset (single addresses, CIDRs of any length, ranges, exclusions, overlapping
+/// entries) is compiled into this one shape when it is loaded, so a lookup is always the same:
+/// a 65,536-entry index on the top 16 bits narrows the search to a few intervals, then a binary
+/// search finds the interval holding the address. Immutable once built.
+public struct IntervalMap<Address: FixedWidthInteger & UnsignedInteger & Sendable>: Sendable {
+    /// Start of interval i; interval i ends where interval i+1 starts. starts[0] == 0.
+    public let starts: [Address]
+    public let refs: [ValueRef]
+    /// bucket[p] = number of intervals whose start is below p << (bitWidth - 16).
+    @usableFromInline let bucket: [UInt32]
+
+    @usableFromInline static var shift: Int { Address.bitWidth - 16 }
+
+    /// Builds from sorted, disjoint intervals; gaps become `.none`, neighbours with equal refs merge.
+    public init(_ intervals: [AddressInterval<Address>]) {
+        var s: [Address] = [0]
+        var r: [ValueRef] = [.none]
+        s.reserveCapacity(intervals.count * 2 + 1)
+        r.reserveCapacity(intervals.count * 2 + 1)
+        func push(_ start: Address, _ ref: ValueRef) {
+            if s.last == start {
+                r[r.count - 1] = ref
+                if r.count >= 2, r[r.count - 2] == ref {
+                    s.removeLast()
+                    r.removeLast()
+                }
+            } else if r.last != ref {
+                s.append(start)
+                r.append(ref)
+            }
+        }
+        for iv in intervals where iv.ref != .none {
+            push(iv.start, iv.ref)
+            if iv.end != Address.max { push(iv.end + 1, .none) }
+        }
+        starts = s
+        refs = r
+        var b = [UInt32](repeating: 0, count: 65537)
+        var k = 0
+        for p in 0...65536 {
+            let bound = p == 65536 ? nil : Address(p) << Self.shift
+            while k < s.count, bound.map({ s[k] < $0 }) ?? true { k += 1 }
+            b[p] = UInt32(k)
+        }
+        bucket = b
+    }
+
+    public static var empty: IntervalMap { IntervalMap([]) }
+
+    /// Index of the interval holding `address`.
+    @inlinable
+    public func intervalIndex(_ address: Address) -> Int {
+        let p = Int(truncatingIfNeeded: address >> Self.shift)
+        return bucket.withUnsafeBufferPointer { bk in
+            starts.withUnsafeBufferPointer { st in
+                // The answer is the last start <= address, within [bk[p]-1, bk[p+1]-1].
+                var lo = max(Int(bk[p]) - 1, 0)
+                var hi = Int(bk[p + 1]) - 1
+                while lo < hi {
+                    let mid = (lo + hi + 1) >> 1
+                    if st[mid] <= address { lo = mid } else { hi = mid - 1 }
+                }
+                return lo
+            }
+        }
+    }
+
+    @inlinable
+    public func lookup(_ address: Address) -> ValueRef {
+        refs.withUnsafeBufferPointer { $0[intervalIndex(address)] }
+    }
+
+    /// True if some address in [first, last] is listed: used to tell an empty non-terminal
+    /// (a partial reversed address such as `0.0.127`) from a name that does not exist.
+    @inlinable
+    public func anyListed(from first: Address, through last: Address) -> Bool {
+        var i = intervalIndex(first)
+        return refs.withUnsafeBufferPointer { rf in
+            starts.withUnsafeBufferPointer { st in
+                while i < st.count, st[i] <= last {
+                    if rf[i].isListed { return true }
+                    i += 1
+                }
+                return false
+            }
+        }
+    }
+
+    /// Listed intervals in address order, for dumps and tests.
+    public func listedIntervals() -> [AddressInterval<Address>] {
+        var out: [AddressInterval<Address>] = []
+        for i in 0..<starts.count where refs[i].isListed {
+            let end = i + 1 < starts.count ? starts[i + 1] - 1 : Address.max
+            out.append(AddressInterval(start: starts[i], end: end, ref: refs[i]))
+        }
+        return out
+    }
+
+    /// Memory held by the structure, for load statistics.
+    public var byteCount: Int {
+        starts.count * MemoryLayout<Address>.stride + refs.count * 4 + bucket.count * 4
+    }
+}
+
+public struct AddressInterval<Address: FixedWidthInteger & UnsignedInteger & Sendable>: Sendable, Equatable {
+    public var start: Address
+    public var end: Address
+    public var ref: ValueRef
+    public init(start: Address, end: Address, ref: ValueRef) {
+        self.start = start
+        self.end = end
+        self.ref = ref
+    }
+}
+
+/// Set operations used to compile datasets into an `IntervalMap`.
+public enum IntervalAlgebra {
+    /// Lays `top` over `base` (both sorted and disjoint): where `top` has an interval it wins.
+    public static func overlay<A>(_ base: [AddressInterval<A>], _ top: [AddressInterval<A>]) -> [AddressInterval<A>] {
+        if top.isEmpty { return base }
+        if base.isEmpty { return top }
+        var rest: [AddressInterval<A>] = []
+        rest.reserveCapacity(base.count)
+        var k = 0
+        for b in base {
+            while k < top.count, top[k].end < b.start { k += 1 }
+            var cur = b.start
+            var kk = k
+            var open = true
+            while open {
+                if kk < top.count, top[kk].start <= b.end {
+                    let t = top[kk]
+                    if t.start > cur { rest.append(AddressInterval(start: cur, end: t.start - 1, ref: b.ref)) }
+                    if t.end >= b.end { open = false; break }
+                    cur = t.end + 1
+                    kk += 1
+                } else {
+                    rest.append(AddressInterval(start: cur, end: b.end, ref: b.ref))
+                    open = false
+                }
+            }
+            k = kk
+        }
+        // Merge the two sorted, mutually disjoint lists.
+        var out: [AddressInterval<A>] = []
+        out.reserveCapacity(rest.count + top.count)
+        var i = 0
+        var j = 0
+        while i < rest.count || j < top.count {
+            if j == top.count || (i < rest.count && rest[i].start < top[j].start) {
+                out.append(rest[i])
+                i += 1
+            } else {
+                out.append(top[j])
+                j += 1
+            }
+        }
+        return out
+    }
+
+    /// Turns possibly overlapping intervals of equal rank into disjoint ones; where several
+    /// cover the same addresses, their refs are combined (several entries answer together, an
+    /// exclusion hides them all).
+    public static func flatten<A>(
+        _ input: [AddressInterval<A>], values: inout ValueTableBuilder
+    ) -> [AddressInterval<A>] {
+        if input.isEmpty { return [] }
+        let sorted = input.sorted { $0.start < $1.start || ($0.start == $1.start && $0.end < $1.end) }
+        // Fast path: already disjoint.
+        var disjoint = true
+        for i in 1..<sorted.count where sorted[i].start <= sorted[i - 1].end {
+            disjoint = false
+            break
+        }
+        if disjoint { return sorted }
+
+        var out: [AddressInterval<A>] = []
+        var active: [AddressInterval<A>] = []
+        var i = 0
+        var pos = sorted[0].start
+        while i < sorted.count || !active.isEmpty {
+            if active.isEmpty { pos = sorted[i].start }
+            while i < sorted.count, sorted[i].start == pos {
+                active.append(sorted[i])
+                i += 1
+            }
+            var segEnd = active.map(\.end).min()!
+            if i < sorted.count, sorted[i].start - 1 < segEnd { segEnd = sorted[i].start - 1 }
+            let ref = active.count == 1 ? active[0].ref : values.combine(active.map(\.ref))
+            if let last = out.last, last.ref == ref, last.end &+ 1 == pos {
+                out[out.count - 1].end = segEnd
+            } else {
+                out.append(AddressInterval(start: pos, end: segEnd, ref: ref))
+            }
+            if segEnd == A.max { break }
+            pos = segEnd + 1
+            active.removeAll { $0.end < pos }
+        }
+        return out
+    }
+
+    /// Longest-prefix-match compilation: prefixes of each length are laid over the shorter ones.
+    /// For one prefix given twice, the first one read wins (as in rbldnsd's ip4trie).
+    public static func longestPrefix<A>(_ prefixes: [(address: A, length: Int, ref: ValueRef)]) -> [AddressInterval<A>] {
+        var byLength = [[AddressInterval<A>]](repeating: [], count: A.bitWidth + 1)
+        var seen = Set<PrefixKey<A>>()
+        for p in prefixes {
+            let key = PrefixKey(address: p.address, length: p.length)
+            guard seen.insert(key).inserted else { continue }
+            let hostBits = A.bitWidth - p.length
+            let end = hostBits == A.bitWidth ? A.max : p.address | ((A(1) << hostBits) &- 1)
+            byLength[p.length].append(AddressInterval(start: p.address, end: end, ref: p.ref))
+        }
+        var result: [AddressInterval<A>] = []
+        for var level in byLength where !level.isEmpty {
+            level.sort { $0.start < $1.start }
+            result = overlay(result, level)
+        }
+        return result
+    }
+
+    struct PrefixKey<A: Hashable>: Hashable {
+        var address: A
+        var length: Int
+    }
+}

@@ -1,0 +1,119 @@
+import ArgumentParser
+import DNSTransport
+import Foundation
+import Logging
+import RBLDatasets
+
+@main
+struct Thurac: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "thurac",
+        abstract: "The provincial anti-spam blocklist: an authoritative DNSBL server and its tools.",
+        subcommands: [Serve.self, RbldnsdCompat.self]
+    )
+}
+
+/// Runs until SIGTERM or SIGINT, then stops the server cleanly.
+func runUntilSignalled(_ server: DatasetServer) -> Never {
+    signal(SIGTERM, SIG_IGN)
+    signal(SIGINT, SIG_IGN)
+    let queue = DispatchQueue(label: "thurac.signals")
+    var sources: [any DispatchSourceSignal] = []
+    for sig in [SIGTERM, SIGINT] {
+        let s = DispatchSource.makeSignalSource(signal: sig, queue: queue)
+        s.setEventHandler {
+            server.stop()
+            exit(0)
+        }
+        s.resume()
+        sources.append(s)
+    }
+    withExtendedLifetime(sources) { dispatchMain() }
+}
+
+func makeLogger(verbose: Bool = false) -> Logger {
+    LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+    var logger = Logger(label: "thurac")
+    logger.logLevel = verbose ? .debug : .info
+    return logger
+}
+
+/// `HOST:PORT`, `[v6]:PORT`, `HOST` or `:PORT`.
+func parseEndpoint(_ text: String, defaultHost: String = "127.0.0.1", defaultPort: UInt16 = 5300) throws
+    -> UDPWorkers.Endpoint
+{
+    if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
+        let host = String(text[text.index(after: text.startIndex)..<close])
+        let rest = text[text.index(after: close)...]
+        if rest.isEmpty { return .init(host: host, port: defaultPort) }
+        guard rest.hasPrefix(":"), let port = UInt16(rest.dropFirst()) else {
+            throw ValidationError("invalid listen address '\(text)'")
+        }
+        return .init(host: host, port: port)
+    }
+    let colons = text.filter { $0 == ":" }.count
+    if colons == 1, let i = text.lastIndex(of: ":") {
+        guard let port = UInt16(text[text.index(after: i)...]) else { throw ValidationError("invalid port in '\(text)'") }
+        let host = String(text[..<i])
+        return .init(host: host.isEmpty ? defaultHost : host, port: port)
+    }
+    return .init(host: text.isEmpty ? defaultHost : text, port: defaultPort)
+}
+
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve DNS. With --zone, serve rbldnsd datasets directly (rbldnsd-compatible mode).")
+
+    @Option(name: .long, help: "Address to answer on, HOST:PORT (repeatable). Default 127.0.0.1:5300.")
+    var listen: [String] = []
+
+    @Option(name: .long, help: "ZONE:TYPE:FILE[,FILE...] as rbldnsd takes it (repeatable).")
+    var zone: [String] = []
+
+    @Option(name: .long, help: "Seconds between checks of the data files for changes (0: only on SIGHUP).")
+    var check: Double = 1
+
+    @Option(name: .long, help: "Default TTL of answers, e.g. 35m.")
+    var ttl: String = "35m"
+
+    @Option(name: .long, help: "Log every answered query to this file ('-' for standard output).")
+    var queryLog: String?
+
+    @Flag(name: .long, help: "Leave NXDOMAIN answers out of the query log.")
+    var queryLogNoNXDOMAIN = false
+
+    @Option(name: .long, help: "UDP worker threads per address (default: one per core).")
+    var udpThreads: Int?
+
+    @Option(name: .long, help: "Configuration file (used when serving from the store).")
+    var config: String?
+
+    @Option(name: .long, help: "Store database (used when serving from the store).")
+    var db: String?
+
+    func run() throws {
+        guard !zone.isEmpty else {
+            throw ValidationError(
+                "serving from the listings store is not available in this build yet; give datasets with --zone ZONE:TYPE:FILE")
+        }
+        let logger = makeLogger()
+        var specs: [ZoneSpec] = []
+        for z in zone {
+            do { specs.append(try ZoneSpec(parsing: z)) } catch { throw ValidationError("--zone \(error)") }
+        }
+        let endpoints = try (listen.isEmpty ? ["127.0.0.1:5300"] : listen).map { try parseEndpoint($0) }
+        var cfg = DatasetServer.Configuration(endpoints: endpoints, zones: specs)
+        guard let t = DatasetLoader.parseTime(Array(ttl.utf8)) else { throw ValidationError("invalid --ttl '\(ttl)'") }
+        cfg.load.defaultTTL = t
+        cfg.checkInterval = check
+        cfg.queryLogPath = queryLog
+        cfg.queryLogLeavesOutNXDOMAIN = queryLogNoNXDOMAIN
+        if let n = udpThreads { cfg.udpThreads = max(1, n) }
+        let server: DatasetServer
+        do { server = try DatasetServer(configuration: cfg, logger: logger) } catch {
+            throw ValidationError("\(error)")
+        }
+        try server.start()
+        runUntilSignalled(server)
+    }
+}
