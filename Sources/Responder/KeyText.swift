@@ -69,7 +69,10 @@ func writeIPv6(_ a: UInt128, _ emit: (UInt8) -> Void) {
             emit(UInt8(ascii: ":"))
             if i == 0 { emit(UInt8(ascii: ":")) }
             i += bestLength
-            if i == 8 { break }
+            if i == 8 {
+                if bestStart != 0 { emit(UInt8(ascii: ":")) }
+                break
+            }
             continue
         }
         if i > 0 { emit(UInt8(ascii: ":")) }

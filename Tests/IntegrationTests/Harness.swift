@@ -1,0 +1,249 @@
+import CLDNS
+import DNSWire
+import Foundation
+import Glibc
+
+/// Starts a server process on loopback and stops it by its PID when done.
+final class ServerProcess {
+    let process: Process
+    let port: UInt16
+    let stderrPath: String
+
+    /// thurac: reads the bound port from its "listening on ... port N" log line.
+    static func thurac(_ arguments: [String]) throws -> ServerProcess {
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("thurac-\(UUID().uuidString).log").path
+        FileManager.default.createFile(atPath: log, contents: nil)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: thuracBinary)
+        p.arguments = arguments
+        p.standardError = FileHandle(forWritingAtPath: log)
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        for _ in 0..<600 {
+            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            if let r = text.range(of: #"port (\d+) "#, options: .regularExpression) {
+                let port = UInt16(text[r].dropFirst(5).dropLast())!
+                return ServerProcess(process: p, port: port, stderrPath: log)
+            }
+            if !p.isRunning { throw HarnessError("thurac exited: \(text)") }
+            usleep(50_000)
+        }
+        p.terminate()
+        throw HarnessError("thurac did not start listening")
+    }
+
+    /// rbldnsd from Debian, in the foreground on a free port.
+    static func rbldnsd(_ zones: [String], extra: [String] = []) throws -> ServerProcess {
+        let port = try freePort()
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/sbin/rbldnsd")
+        p.arguments = ["-n", "-u", "rbldns", "-b", "127.0.0.1/\(port)"] + extra + zones
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let s = ServerProcess(process: p, port: port, stderrPath: "")
+        // Wait until it answers (it loads before binding in the foreground, but be patient on a slow box).
+        for _ in 0..<200 {
+            if let r = try? DNSClient.query("2.0.0.127.probe.invalid", type: 1, port: port, timeout: 0.2), r.count > 0 {
+                return s
+            }
+            usleep(50_000)
+        }
+        return s
+    }
+
+    init(process: Process, port: UInt16, stderrPath: String) {
+        self.process = process
+        self.port = port
+        self.stderrPath = stderrPath
+    }
+
+    /// SIGTERM, then SIGKILL if it has not gone after five seconds. Polls instead of
+    /// waitUntilExit, which can miss the child's exit on Linux and hang.
+    func stop() {
+        guard process.isRunning else { return }
+        let pid = process.processIdentifier
+        kill(pid, SIGTERM)
+        for _ in 0..<500 {
+            if !process.isRunning { return }
+            usleep(10_000)
+        }
+        kill(pid, SIGKILL)
+    }
+
+    deinit { stop() }
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
+}
+
+var thuracBinary: String {
+    if let b = ProcessInfo.processInfo.environment["THURAC_BINARY"] { return b }
+    let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    return here.appendingPathComponent(".build/debug/thurac").path
+}
+
+func freePort() throws -> UInt16 {
+    let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    addr.sin_port = 0
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+    return UInt16(bigEndian: addr.sin_port)
+}
+
+/// A minimal stub client: builds queries with our encoder, sends raw bytes over UDP or TCP.
+enum DNSClient {
+    static func makeQuery(
+        _ name: String, type: UInt16, id: UInt16 = 0x1234, rd: Bool = true, edns: UInt16? = nil, ednsVersion: UInt8 = 0,
+        opcode: UInt8 = 0
+    ) throws -> [UInt8] {
+        var q: [UInt8] = [UInt8(id >> 8), UInt8(id & 255), (opcode << 3) | (rd ? 1 : 0), 0, 0, 1, 0, 0, 0, 0, 0, edns == nil ? 0 : 1]
+        q += try DomainName.wire(fromText: name)
+        q += [UInt8(type >> 8), UInt8(type & 255), 0, 1]
+        if let e = edns { q += [0, 0, 41, UInt8(e >> 8), UInt8(e & 255), 0, ednsVersion, 0, 0, 0, 0] }
+        return q
+    }
+
+    static func query(_ name: String, type: UInt16, port: UInt16, timeout: Double = 2, edns: UInt16? = nil) throws -> [UInt8] {
+        try exchange(try makeQuery(name, type: type, edns: edns), port: port, timeout: timeout)
+    }
+
+    static func exchange(_ packet: [UInt8], port: UInt16, timeout: Double = 2) throws -> [UInt8] {
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(fd) }
+        var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - Double(Int(timeout))) * 1_000_000))
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = port.bigEndian
+        let sent = packet.withUnsafeBytes { b in
+            withUnsafePointer(to: &addr) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    sendto(fd, b.baseAddress, b.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+        }
+        guard sent == packet.count else { throw HarnessError("sendto failed") }
+        var buf = [UInt8](repeating: 0, count: 65535)
+        let n = buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        guard n > 0 else { return [] }
+        return Array(buf[0..<n])
+    }
+
+    /// Sends several queries on one TCP connection (pipelined) and reads the answers.
+    static func tcpExchange(_ packets: [[UInt8]], port: UInt16) throws -> [[UInt8]] {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var tv = timeval(tv_sec: 3, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = port.bigEndian
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard rc == 0 else { throw HarnessError("connect failed") }
+        var out: [UInt8] = []
+        for p in packets { out += [UInt8(p.count >> 8), UInt8(p.count & 255)] + p }
+        _ = out.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+        var answers: [[UInt8]] = []
+        var stream: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 65536)
+        while answers.count < packets.count {
+            let n = buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { break }
+            stream += buf[0..<n]
+            while stream.count >= 2, stream.count >= 2 + (Int(stream[0]) << 8 | Int(stream[1])) {
+                let l = Int(stream[0]) << 8 | Int(stream[1])
+                answers.append(Array(stream[2..<(2 + l)]))
+                stream.removeFirst(2 + l)
+            }
+        }
+        return answers
+    }
+}
+
+/// A response decoded by libldns, independently of our own parser.
+struct Decoded: Equatable, CustomStringConvertible {
+    var rcode: Int
+    var aa: Bool
+    var tc: Bool
+    var qdcount: Int
+    var answers: [String]
+    var authority: [String]
+    var additional: [String]
+    var question: String
+    var ednsPresent: Bool
+    var ednsUDPSize: Int
+
+    var description: String { "rcode=\(rcode) aa=\(aa) tc=\(tc) an=\(answers) ns=\(authority)" }
+
+    /// A records' addresses and TXT texts of the answer section, sorted.
+    var aSet: [String] { answers.filter { $0.contains("\tA\t") }.map { String($0.split(separator: "\t").last!) }.sorted() }
+    var txtSet: [String] {
+        answers.filter { $0.contains("\tTXT\t") }.map { String($0.split(separator: "\t", maxSplits: 4).last!) }.sorted()
+    }
+
+    init?(_ bytes: [UInt8]) {
+        var pkt: UnsafeMutablePointer<ldns_pkt>? = nil
+        let status = bytes.withUnsafeBufferPointer { ldns_wire2pkt(&pkt, $0.baseAddress, $0.count) }
+        guard status == LDNS_STATUS_OK, let pkt else { return nil }
+        defer { ldns_pkt_free(pkt) }
+        rcode = Int(ldns_pkt_get_rcode(pkt).rawValue)
+        aa = ldns_pkt_aa(pkt) != 0
+        tc = ldns_pkt_tc(pkt) != 0
+        qdcount = Int(ldns_pkt_qdcount(pkt))
+        func list(_ l: UnsafeMutablePointer<ldns_rr_list>?) -> [String] {
+            guard let l else { return [] }
+            return (0..<ldns_rr_list_rr_count(l)).map { i in
+                let s = ldns_rr2str(ldns_rr_list_rr(l, i))!
+                defer { free(s) }
+                return String(cString: s).trimmingCharacters(in: .newlines)
+            }
+        }
+        answers = list(ldns_pkt_answer(pkt))
+        authority = list(ldns_pkt_authority(pkt))
+        additional = list(ldns_pkt_additional(pkt))
+        question = list(ldns_pkt_question(pkt)).first ?? ""
+        ednsPresent = ldns_pkt_edns(pkt) != 0
+        ednsUDPSize = Int(ldns_pkt_edns_udp_size(pkt))
+    }
+}
+
+/// Deterministic generator (SplitMix64) so a failing case can be replayed.
+struct SeededRandom: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+func reversedIPv4(_ a: UInt32) -> String { "\(a & 255).\(a >> 8 & 255).\(a >> 16 & 255).\(a >> 24)" }
+func dotted(_ a: UInt32) -> String { "\(a >> 24).\(a >> 16 & 255).\(a >> 8 & 255).\(a & 255)" }
+func nibbles(_ a: UInt128) -> String {
+    (0..<32).map { String(Int((a >> (4 * UInt128($0))) & 0xF), radix: 16) }.joined(separator: ".")
+}
+func ipv6Text(_ a: UInt128) -> String {
+    (0..<8).map { String(UInt16(truncatingIfNeeded: a >> (112 - 16 * UInt128($0))), radix: 16) }.joined(separator: ":")
+}
+
+func temporaryDirectory() -> URL {
+    let u = FileManager.default.temporaryDirectory.appendingPathComponent("thurac-test-\(UUID().uuidString)")
+    try? FileManager.default.createDirectory(at: u, withIntermediateDirectories: true)
+    return u
+}
