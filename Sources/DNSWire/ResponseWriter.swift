@@ -79,16 +79,15 @@ public struct ResponseWriter {
     /// Sets QR, keeps ID, opcode and RD; sets AA as asked, clears TC, RA, Z, AD; sets the RCODE
     /// (low four bits; the upper eight live in the OPT record).
     @inlinable
-    public func setResponseFlags(authoritative: Bool, rcode: RCode, keepCD: Bool) {
+    public func setResponseFlags(authoritative: Bool, rcode: RCode, keepCD: Bool, truncated: Bool = false) {
         var f1 = buffer[Header.flags1] & (Header.opcodeMask | Header.rd)
         f1 |= Header.qr
         if authoritative { f1 |= Header.aa }
+        if truncated { f1 |= Header.tc }
         buffer[Header.flags1] = f1
         let cd = keepCD ? buffer[Header.flags2] & Header.cd : 0
         buffer[Header.flags2] = cd | UInt8(truncatingIfNeeded: rcode.rawValue & 0x0F)
     }
-
-    @inlinable public func setTruncated() { buffer[Header.flags1] |= Header.tc }
 
     /// Appends an OPT record (RFC 6891 §6.1.2) advertising `payloadSize`, with the upper bits of
     /// `rcode`. Needs 11 octets: callers reserve them before filling the sections.

@@ -164,8 +164,9 @@ public struct Responder: Sendable {
             w.setCount(Header.anCount, 0)
             w.setCount(Header.nsCount, 0)
             w.setCount(Header.arCount, 0)
-            w.setTruncated()
-            return finish(&w, query: query, rcode: .noError, authoritative: true, zoneIndex: zoneIndex, listed: listed)
+            return finish(
+                &w, query: query, rcode: .noError, authoritative: true, zoneIndex: zoneIndex, listed: listed,
+                truncated: true)
         }
         if !found {
             addSOA(&w, &ctx, originStart: originStart, section: Header.nsCount, ttl: zone.soa.negativeTTL)
@@ -424,9 +425,10 @@ public struct Responder: Sendable {
     // MARK: - finishing
 
     private func finish(
-        _ w: inout ResponseWriter, query: Query, rcode: RCode, authoritative: Bool, zoneIndex: Int, listed: Bool
+        _ w: inout ResponseWriter, query: Query, rcode: RCode, authoritative: Bool, zoneIndex: Int, listed: Bool,
+        truncated: Bool = false
     ) -> ResponseSummary {
-        w.setResponseFlags(authoritative: authoritative, rcode: rcode, keepCD: true)
+        w.setResponseFlags(authoritative: authoritative, rcode: rcode, keepCD: true, truncated: truncated)
         if query.edns.present {
             // The room was kept back from the limit; this append cannot overflow the buffer.
             var full = ResponseWriter(buffer: w.buffer, limit: w.buffer.count, position: w.position)
