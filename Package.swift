@@ -59,7 +59,7 @@ let package = Package(
         .testTarget(
             name: "RBLDatasetsTests",
             dependencies: ["RBLDatasets", "Listings"],
-            resources: [.copy("Vectors")],
+            exclude: ["Vectors"],
             swiftSettings: strict
         ),
         .testTarget(

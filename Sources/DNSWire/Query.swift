@@ -19,7 +19,7 @@ public struct EDNS: Sendable, Equatable {
 /// A received query: a view of where things are in the packet, checked once, nothing copied.
 /// The question name stays in the packet at `questionNameOffset`, exactly as the client sent it
 /// (so a 0x20-randomised case is echoed back as it came).
-public struct Query: Sendable {
+public struct Query: Sendable, Equatable {
     public var id: UInt16
     public var opcode: Opcode
     public var recursionDesired: Bool
