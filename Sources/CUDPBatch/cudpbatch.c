@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "cudpbatch.h"
 #include <errno.h>
+#include <malloc.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -153,3 +154,5 @@ int cudp_bound_port(int fd) {
     if (ss.ss_family == AF_INET) return ntohs(((struct sockaddr_in *)&ss)->sin_port);
     return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
 }
+
+void cudp_release_free_memory(void) { malloc_trim(0); }

@@ -1,4 +1,5 @@
 import Dispatch
+import CUDPBatch
 import Foundation
 import Listings
 import Logging
@@ -54,6 +55,8 @@ public final class DatasetServer: @unchecked Sendable {
         logger.info(
             "loaded \(catalog.entryCount) entries in \(snapshot.zones.count) zones in \(String(format: "%.3f", Date().timeIntervalSince(started))) s")
         cell = SnapshotCell(snapshot)
+        // Loading leaves the file buffers and builders freed but held by malloc; give them back.
+        cudp_release_free_memory()
         let tcpWorkers = configuration.tcp ? configuration.endpoints.count : 0
         counters = QueryCounters(workers: configuration.udpThreads * configuration.endpoints.count + tcpWorkers)
     }
@@ -122,6 +125,7 @@ public final class DatasetServer: @unchecked Sendable {
             let (snapshot, notes) = catalog.snapshot(now: now)
             for d in notes { logger.warning("\(d)") }
             cell.publish(snapshot)
+            cudp_release_free_memory()
             logger.info(
                 "reloaded\(reason.map { " (\($0))" } ?? ""): \(catalog.entryCount) entries in \(String(format: "%.3f", Date().timeIntervalSince(started))) s")
         } catch {
@@ -135,7 +139,7 @@ public final class DatasetServer: @unchecked Sendable {
         guard let path = configuration.statsPath else { return }
         let line = counters.statsLine(zones: cell.load().zones, now: Int(Date().timeIntervalSince1970)) + "\n"
         if let h = FileHandle(forWritingAtPath: path) ?? {
-            FileManager.default.createFile(atPath: path, contents: nil)
+            _ = FileManager.default.createFile(atPath: path, contents: nil)
             return FileHandle(forWritingAtPath: path)
         }() {
             h.seekToEndOfFile()

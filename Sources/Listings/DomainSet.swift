@@ -23,36 +23,34 @@ public final class DomainSet: Sendable {
     }
 
     public init(builder: DomainSetBuilder) {
-        var b = builder
-        var names: [[UInt8]] = []
-        var exact: [ValueRef] = []
-        var subtree: [ValueRef] = []
-        var position: [[UInt8]: Int] = [:]
-        for (name, refs) in b.entries {
-            position[name] = names.count
-            names.append(name)
-            exact.append(refs.exact.isEmpty ? .none : b.values.combine(refs.exact))
-            subtree.append(refs.subtree.isEmpty ? .none : b.values.combine(refs.subtree))
-        }
-        var descendants = [Bool](repeating: false, count: names.count)
-        let listedCount = names.count
+        let b = builder
+        var index = b.index
+        var exact = b.exact
+        var subtree = b.subtree
+        var descendants = [Bool](repeating: false, count: exact.count)
+        let listedCount = exact.count
         for i in 0..<listedCount {
             if subtree[i].isListed { descendants[i] = true }
             guard exact[i].isListed || subtree[i].isListed else { continue }
-            for a in RelativeName.ancestors(names[i]) {
-                if let k = position[a] {
-                    if descendants[k] { break }
-                    descendants[k] = true
-                } else {
-                    position[a] = names.count
-                    names.append(a)
+            // Ancestors are suffixes of the name already in the blob: no copy.
+            let start = Int(index.starts[i])
+            let end = start + Int(index.lengths[i])
+            var o = start
+            while true {
+                o += 1 + Int(index.names[o])
+                if o >= end { break }
+                let (k, inserted) = index.insertSuffix(start: o, length: end - o)
+                if inserted {
                     exact.append(.none)
                     subtree.append(.none)
                     descendants.append(true)
+                } else {
+                    if descendants[k] { break }
+                    descendants[k] = true
                 }
             }
         }
-        index = NameIndex(names: names)
+        self.index = index.build()
         self.exact = exact
         self.subtree = subtree
         hasDescendants = descendants
@@ -90,18 +88,29 @@ public final class DomainSet: Sendable {
 
 public struct DomainSetBuilder {
     public var values = ValueTableBuilder()
-    var entries: [[UInt8]: (exact: [ValueRef], subtree: [ValueRef])] = [:]
-    public init() {}
+    var index: NameIndexBuilder
+    var exact: [ValueRef] = []
+    var subtree: [ValueRef] = []
 
-    /// `name` is a lower-cased relative wire name (labels only).
-    public mutating func add(_ name: [UInt8], exact: ValueRef?, subtree: ValueRef?) {
-        var e = entries[name] ?? ([], [])
-        if let r = exact { e.exact.append(r) }
-        if let r = subtree { e.subtree.append(r) }
-        entries[name] = e
+    public init(expectedCount: Int = 0) {
+        index = NameIndexBuilder(expectedCount: expectedCount)
+        exact.reserveCapacity(expectedCount)
+        subtree.reserveCapacity(expectedCount)
     }
 
-    public var isEmpty: Bool { entries.isEmpty }
+    /// `name` is a lower-cased relative wire name (labels only). Several entries for one name
+    /// combine (an exclusion among them wins).
+    public mutating func add(_ name: [UInt8], exact e: ValueRef?, subtree s: ValueRef?) {
+        let (i, inserted) = index.insert(name)
+        if inserted {
+            exact.append(.none)
+            subtree.append(.none)
+        }
+        if let r = e { exact[i] = exact[i] == .none ? r : values.combine([exact[i], r]) }
+        if let r = s { subtree[i] = subtree[i] == .none ? r : values.combine([subtree[i], r]) }
+    }
+
+    public var isEmpty: Bool { exact.isEmpty }
     public func build() -> DomainSet { DomainSet(builder: self) }
 }
 

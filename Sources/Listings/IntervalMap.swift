@@ -14,6 +14,10 @@ public struct IntervalMap<Address: FixedWidthInteger & UnsignedInteger & Sendabl
     @usableFromInline static var shift: Int { Address.bitWidth - 16 }
 
     /// Builds from sorted, disjoint intervals; gaps become `.none`, neighbours with equal refs merge.
+    // Specialised for both address widths: datasets are compiled from another module, where an
+    // unspecialised generic would go through runtime metadata for every element.
+    @_specialize(exported: true, where Address == UInt32)
+    @_specialize(exported: true, where Address == UInt128)
     public init(_ intervals: [AddressInterval<Address>]) {
         var s: [Address] = [0]
         var r: [ValueRef] = [.none]
@@ -118,6 +122,8 @@ public struct AddressInterval<Address: FixedWidthInteger & UnsignedInteger & Sen
 /// Set operations used to compile datasets into an `IntervalMap`.
 public enum IntervalAlgebra {
     /// Lays `top` over `base` (both sorted and disjoint): where `top` has an interval it wins.
+    @_specialize(exported: true, where A == UInt32)
+    @_specialize(exported: true, where A == UInt128)
     public static func overlay<A>(_ base: [AddressInterval<A>], _ top: [AddressInterval<A>]) -> [AddressInterval<A>] {
         if top.isEmpty { return base }
         if base.isEmpty { return top }
@@ -163,6 +169,8 @@ public enum IntervalAlgebra {
     /// Turns possibly overlapping intervals of equal rank into disjoint ones; where several
     /// cover the same addresses, their refs are combined (several entries answer together, an
     /// exclusion hides them all).
+    @_specialize(exported: true, where A == UInt32)
+    @_specialize(exported: true, where A == UInt128)
     public static func flatten<A>(
         _ input: [AddressInterval<A>], values: inout ValueTableBuilder
     ) -> [AddressInterval<A>] {
@@ -203,6 +211,8 @@ public enum IntervalAlgebra {
 
     /// Longest-prefix-match compilation: prefixes of each length are laid over the shorter ones.
     /// For one prefix given twice, the first one read wins (as in rbldnsd's ip4trie).
+    @_specialize(exported: true, where A == UInt32)
+    @_specialize(exported: true, where A == UInt128)
     public static func longestPrefix<A>(_ prefixes: [(address: A, length: Int, ref: ValueRef)]) -> [AddressInterval<A>] {
         var byLength = [[AddressInterval<A>]](repeating: [], count: A.bitWidth + 1)
         var seen = Set<PrefixKey<A>>()

@@ -6,6 +6,11 @@ import Listings
 struct RawValue: Hashable {
     var address: UInt32
     var text: [UInt8]
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(address)
+        text.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
 }
 
 /// The state of one dataset while its lines are read.
@@ -63,11 +68,21 @@ struct DatasetState {
         }
     }
 
+    /// Most entries repeat the value before them (the file's default): check that first.
+    var lastValue: (value: RawValue, ref: ValueRef)? = nil
+
     mutating func ref(for value: RawValue) -> ValueRef {
-        if let i = rawIndex[value] { return .value(Int(i)) }
-        rawValues.append(value)
-        rawIndex[value] = UInt32(rawValues.count - 1)
-        return .value(rawValues.count - 1)
+        if let last = lastValue, last.value == value { return last.ref }
+        let r: ValueRef
+        if let i = rawIndex[value] {
+            r = .value(Int(i))
+        } else {
+            rawValues.append(value)
+            rawIndex[value] = UInt32(rawValues.count - 1)
+            r = .value(rawValues.count - 1)
+        }
+        lastValue = (value, r)
+        return r
     }
 
     // MARK: lines
@@ -259,10 +274,9 @@ struct DatasetState {
         }
         var j = i
         while j < line.count, !DatasetLoader.isSpace(line[j]) { j += 1 }
-        guard j > i, var wire = try? DatasetLoader.relativeName(Array(line[i..<j])), wire.count > 1 else {
+        guard j > i, let wire = Self.relativeKey(line, i, j), !wire.isEmpty else {
             return warn("invalid domain name")
         }
-        wire.removeLast()
         let r: ValueRef
         if not {
             r = .excluded
@@ -272,6 +286,39 @@ struct DatasetState {
         }
         entryCount += 1
         domains.append((wire, exact, subtree, r))
+    }
+
+    /// A dataset key as lower-cased wire labels (no root octet), read straight from the line.
+    /// Escapes (rare in data) take the general parser.
+    static func relativeKey(_ line: [UInt8], _ from: Int, _ to: Int) -> [UInt8]? {
+        if line[from..<to].contains(UInt8(ascii: "\\")) {
+            guard var w = try? DatasetLoader.relativeName(Array(line[from..<to])) else { return nil }
+            w.removeLast()
+            return w
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(to - from + 1)
+        var labelStart = 0
+        out.append(0)
+        for k in from..<to {
+            let c = line[k]
+            if c == UInt8(ascii: ".") {
+                let n = out.count - labelStart - 1
+                if n == 0 { return k == to - 1 && out.count > 1 ? Array(out.dropLast()) : nil }
+                guard n <= WireLimits.maxLabelLength else { return nil }
+                out[labelStart] = UInt8(n)
+                labelStart = out.count
+                out.append(0)
+            } else {
+                out.append(DomainName.lower(c))
+            }
+        }
+        let n = out.count - labelStart - 1
+        if n == 0 { out.removeLast() } else {
+            guard n <= WireLimits.maxLabelLength else { return nil }
+            out[labelStart] = UInt8(n)
+        }
+        return out.count + 1 <= WireLimits.maxNameLength ? out : nil
     }
 
     /// `name [ttl] TYPE value` with A, AAAA, TXT and MX (rbldnsd(8), "generic Dataset").
@@ -445,7 +492,7 @@ struct DatasetState {
             let excluded = Array(Set(ip6Excluded128)).sorted().map { AddressInterval(start: $0, end: $0, ref: ValueRef.excluded) }
             ipv6 = IntervalMap(IntervalAlgebra.overlay(listed, excluded))
         case .dnset:
-            var b = DomainSetBuilder()
+            var b = DomainSetBuilder(expectedCount: domains.count)
             b.values = values
             for d in domains {
                 let r = remap(d.ref)

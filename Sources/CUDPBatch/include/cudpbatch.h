@@ -28,4 +28,7 @@ int cudp_batch_send(cudp_batch *b, int fd, unsigned received);
 int cudp_open(const char *host, uint16_t port, int reuseport, int rcvtimeo_ms);
 /// The port a socket is bound to (to report port 0 bindings).
 int cudp_bound_port(int fd);
+/// Returns freed heap memory to the system after a data load (glibc malloc_trim; malloc.h is
+/// not in Swift's Glibc module, hence this shim).
+void cudp_release_free_memory(void);
 #endif
