@@ -467,25 +467,13 @@ struct DatasetState {
         case .ip4trie:
             ipv4 = IntervalMap(IntervalAlgebra.longestPrefix(ip4Prefixes.map { ($0.address, $0.length, remap($0.ref)) }))
         case .ip4tset:
-            var values2 = ValueTableBuilder()
-            let v = trivialDefault ?? RawValue(address: 0x7F00_0002, text: [])
-            var compiler = TemplateCompiler()
-            compiler.variables = variables
-            compiler.baseTemplate = baseTemplate
-            let r = values2.intern(AnswerValue(address: v.address, template: compiler.compile(v.text)))
-            values = values2
+            let r = trivialValue(&values)
             let sorted = Array(Set(ip4Singles)).sorted()
             ipv4 = IntervalMap(sorted.map { AddressInterval(start: $0, end: $0, ref: r) })
         case .ip6trie:
             ipv6 = IntervalMap(IntervalAlgebra.longestPrefix(ip6Prefixes.map { ($0.address, $0.length, remap($0.ref)) }))
         case .ip6tset:
-            var values2 = ValueTableBuilder()
-            let v = trivialDefault ?? RawValue(address: 0x7F00_0002, text: [])
-            var compiler = TemplateCompiler()
-            compiler.variables = variables
-            compiler.baseTemplate = baseTemplate
-            let r = values2.intern(AnswerValue(address: v.address, template: compiler.compile(v.text)))
-            values = values2
+            let r = trivialValue(&values)
             let listed = Array(Set(ip6Listed64)).sorted().map {
                 AddressInterval(start: $0, end: $0 | (UInt128.max >> 64), ref: r)
             }
@@ -507,6 +495,19 @@ struct DatasetState {
         return ZoneDataset(
             name: name, ttl: ttl, ipValues: values.build(), ipv4: ipv4, ipv6: ipv6, domains: domainSet,
             records: recordTable)
+    }
+
+    /// ip4tset/ip6tset: every entry answers the first default value of the dataset (the only
+    /// value such a table holds).
+    func trivialValue(_ values: inout ValueTableBuilder) -> ValueRef {
+        var fresh = ValueTableBuilder()
+        let v = trivialDefault ?? RawValue(address: 0x7F00_0002, text: [])
+        var compiler = TemplateCompiler()
+        compiler.variables = variables
+        compiler.baseTemplate = baseTemplate
+        let r = fresh.intern(AnswerValue(address: v.address, template: compiler.compile(v.text)))
+        values = fresh
+        return r
     }
 
     func buildACL() -> AccessList {

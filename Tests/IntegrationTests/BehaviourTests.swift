@@ -183,6 +183,44 @@ final class BehaviourTests {
         #expect(Decoded(try DNSClient.query("2.0.0.127.bl.test", type: 1, port: server.port))?.rcode == 0)
     }
 
+    /// The same behaviours as seen by kdig (Knot's client) and dig (BIND's), over UDP and TCP.
+    @Test(arguments: [
+        ("kdig", ["+tcp"]), ("kdig", ["+notcp"]), ("dig", ["+tcp"]), ("dig", ["+notcp"]),
+    ])
+    func standardClientsAgree(client: String, transport: [String]) throws {
+        func run(_ name: String, _ type: String) throws -> String {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/\(client)")
+            p.arguments = ["@127.0.0.1", "-p", "\(server.port)", name, type] + transport
+            let pipe = Pipe()
+            p.standardOutput = pipe
+            try p.run()
+            let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            return out
+        }
+        func status(_ out: String) -> String? {
+            // dig: "status: NXDOMAIN,"  kdig: "status: NXDOMAIN;"
+            guard let r = out.range(of: #"status: [A-Z]+"#, options: .regularExpression) else { return nil }
+            return String(out[r].dropFirst(8))
+        }
+        let listed = try run("2.0.0.127.bl.test", "A")
+        #expect(status(listed) == "NOERROR")
+        #expect(listed.contains("127.0.0.2"))
+        #expect(listed.range(of: #"flags: qr aa rd[;\s]"#, options: [.regularExpression, .caseInsensitive]) != nil, "\(listed)")
+        #expect(status(try run("1.0.0.127.bl.test", "A")) == "NXDOMAIN")
+        #expect(status(try run("0.0.127.bl.test", "A")) == "NOERROR")
+        #expect(status(try run("2.0.0.127.bl.test", "CAA")) == "NOERROR")
+        #expect(status(try run("example.org", "A")) == "REFUSED")
+        let long = try run("9.2.0.192.bl.test", "TXT")
+        if client == "kdig" && transport == ["+notcp"] {
+            // kdig shows the truncated answer as it is, without retrying over TCP.
+            #expect(long.range(of: #"flags: qr aa tc rd"#, options: [.regularExpression, .caseInsensitive]) != nil, "\(long)")
+        } else {
+            #expect(long.contains("second value") && long.contains("third value"), "TC then TCP retry: \(long)")
+        }
+    }
+
     @Test func survivesRandomAndMutatedPackets() throws {
         var rng = SeededRandom(seed: 7)
         let seeds = try ["2.0.0.127.bl.test", "test.dbl.test", "bl.test"].map { try DNSClient.makeQuery($0, type: 16, edns: 1232) }
