@@ -175,7 +175,16 @@ public enum IntervalAlgebra {
         _ input: [AddressInterval<A>], values: inout ValueTableBuilder
     ) -> [AddressInterval<A>] {
         if input.isEmpty { return [] }
-        let sorted = input.sorted { $0.start < $1.start || ($0.start == $1.start && $0.end < $1.end) }
+        let sorted: [AddressInterval<A>]
+        if A.bitWidth <= 32 && input.count < Int(UInt32.max) {
+            // Sorting plain integers (start, then position) is several times faster than sorting
+            // structs through a closure, and IPv4 datasets have a million entries.
+            var keys = input.indices.map { UInt64(input[$0].start) << 32 | UInt64($0) }
+            keys.sort()
+            sorted = keys.map { input[Int($0 & 0xFFFF_FFFF)] }
+        } else {
+            sorted = input.sorted { $0.start < $1.start }
+        }
         // Fast path: already disjoint.
         var disjoint = true
         for i in 1..<sorted.count where sorted[i].start <= sorted[i - 1].end {

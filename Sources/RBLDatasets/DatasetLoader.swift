@@ -53,11 +53,14 @@ public enum DatasetLoader {
             var current: Int? = nil  // index into top.subsets while inside a $DATASET section
             var lineNumber = 0
             var start = 0
+            // One line buffer for the whole file: reused, so reading a line allocates nothing.
+            var line: [UInt8] = []
+            line.reserveCapacity(1024)
             while start < bytes.count {
                 var end = start
                 while end < bytes.count, bytes[end] != 10 { end += 1 }
                 lineNumber += 1
-                var line = trim(bytes[start..<end])
+                trim(bytes[start..<end], into: &line)
                 start = end + 1
                 if line.isEmpty { continue }
                 let where_ = (file, lineNumber)
@@ -106,11 +109,18 @@ public enum DatasetLoader {
     }
 
     static func trim(_ s: ArraySlice<UInt8>) -> [UInt8] {
+        var out: [UInt8] = []
+        trim(s, into: &out)
+        return out
+    }
+
+    static func trim(_ s: ArraySlice<UInt8>, into out: inout [UInt8]) {
         var a = s.startIndex
         var b = s.endIndex
         while a < b, isSpace(s[a]) { a += 1 }
         while b > a, isSpace(s[b - 1]) { b -= 1 }
-        return Array(s[a..<b])
+        out.removeAll(keepingCapacity: true)
+        out.append(contentsOf: s[a..<b])
     }
 
     @inline(__always) static func isSpace(_ c: UInt8) -> Bool { c == 32 || c == 9 || c == 13 }
