@@ -22,7 +22,6 @@ public final class DatasetServer: @unchecked Sendable {
         public var queryLogPath: String? = nil
         public var queryLogLeavesOutNXDOMAIN = false
         public var statsPath: String? = nil
-        public var statsIncremental = false
         public var tcp = true
         public init(endpoints: [UDPWorkers.Endpoint], zones: [ZoneSpec]) {
             self.endpoints = endpoints
@@ -132,8 +131,6 @@ public final class DatasetServer: @unchecked Sendable {
             logger.error("reload failed, keeping the current data: \(error)")
         }
     }
-
-    private var lastStats: [UInt64] = []
 
     private func writeStats() {
         guard let path = configuration.statsPath else { return }
