@@ -15,7 +15,7 @@ public final class QueryLog: Sendable {
             handle = Mutex(FileHandle.standardOutput)
         } else {
             if !FileManager.default.fileExists(atPath: path) {
-                FileManager.default.createFile(atPath: path, contents: nil)
+                _ = FileManager.default.createFile(atPath: path, contents: nil)
             }
             guard let h = FileHandle(forWritingAtPath: path) else {
                 throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: path])

@@ -125,7 +125,7 @@ final class DNSQueryHandler: ChannelInboundHandler {
             return
         }
         var out = context.channel.allocator.buffer(capacity: summary.length + 2)
-        scratch.withUnsafeBytes { out.writeBytes(UnsafeRawBufferPointer(rebasing: $0[0..<(summary.length + 2)])) }
+        scratch.withUnsafeBytes { _ = out.writeBytes(UnsafeRawBufferPointer(rebasing: $0[0..<(summary.length + 2)])) }
         context.writeAndFlush(Self.wrapOutboundOut(out), promise: nil)
     }
 

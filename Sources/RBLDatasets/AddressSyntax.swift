@@ -77,7 +77,7 @@ enum AddressSyntax {
 
     /// rbldnsd `ip4addr` for A values: `2` is 0.0.0.2 (later made 127.0.0.2), `127.0.0.2` itself.
     static func ipv4Value(_ s: [UInt8], _ i: inout Int) -> (address: UInt32, bits: Int)? {
-        guard var (a, bits) = prefix(s, &i) else { return nil }
+        guard case (var a, let bits)? = prefix(s, &i) else { return nil }
         switch bits {
         case 8: a >>= 24
         case 16: a = (a & 0xFF00_0000) | ((a >> 16) & 255)

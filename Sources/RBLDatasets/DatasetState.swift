@@ -122,7 +122,7 @@ struct DatasetState {
         if i >= s.count || DatasetLoader.isComment(s[i]) { return def }
         if s[i] != UInt8(ascii: ":") { return RawValue(address: def.address, text: Array(s[i...])) }
         i += 1
-        guard var (a, bits) = AddressSyntax.ipv4Value(s, &i), a != 0, bits > 0 else {
+        guard case (var a, let bits)? = AddressSyntax.ipv4Value(s, &i), a != 0, bits > 0 else {
             warn("invalid A RR")
             return nil
         }
@@ -199,7 +199,7 @@ struct DatasetState {
     mutating func ip4trieLine(_ line: [UInt8], _ warn: (String) -> Void) {
         var i = 0
         let not = exclusion(line, &i)
-        guard var (a, bits) = AddressSyntax.ipv4CIDR(line, &i), Self.keyEnds(line, i) else { return warn("invalid address") }
+        guard case (var a, let bits)? = AddressSyntax.ipv4CIDR(line, &i), Self.keyEnds(line, i) else { return warn("invalid address") }
         let m = AddressSyntax.mask(bits)
         if a & ~m != 0 {
             guard options.acceptHostBits else { return warn("invalid range (non-zero host part)") }
@@ -231,7 +231,7 @@ struct DatasetState {
     mutating func ip6trieLine(_ line: [UInt8], _ warn: (String) -> Void) {
         var i = 0
         let not = exclusion(line, &i)
-        guard var (a, bits) = AddressSyntax.ipv6CIDR(line, &i), Self.keyEnds(line, i) else { return warn("invalid address") }
+        guard case (var a, let bits)? = AddressSyntax.ipv6CIDR(line, &i), Self.keyEnds(line, i) else { return warn("invalid address") }
         let m = AddressSyntax.mask6(bits)
         if a & ~m != 0 {
             guard options.acceptHostBits else { return warn("invalid range (non-zero host part)") }
