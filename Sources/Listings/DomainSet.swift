@@ -98,6 +98,15 @@ public struct DomainSetBuilder {
         subtree.reserveCapacity(expectedCount)
     }
 
+    /// Takes names already indexed (entry i of `index` has refs exact[i] and subtree[i]).
+    public init(index: NameIndexBuilder, exact: [ValueRef], subtree: [ValueRef], values: ValueTableBuilder) {
+        precondition(index.count == exact.count && exact.count == subtree.count)
+        self.index = index
+        self.exact = exact
+        self.subtree = subtree
+        self.values = values
+    }
+
     /// `name` is a lower-cased relative wire name (labels only). Several entries for one name
     /// combine (an exclusion among them wins).
     public mutating func add(_ name: [UInt8], exact e: ValueRef?, subtree s: ValueRef?) {
@@ -106,6 +115,11 @@ public struct DomainSetBuilder {
             exact.append(.none)
             subtree.append(.none)
         }
+        merge(i, exact: e, subtree: s)
+    }
+
+    /// Adds refs to entry i.
+    public mutating func merge(_ i: Int, exact e: ValueRef?, subtree s: ValueRef?) {
         if let r = e { exact[i] = exact[i] == .none ? r : values.combine([exact[i], r]) }
         if let r = s { subtree[i] = subtree[i] == .none ? r : values.combine([subtree[i], r]) }
     }

@@ -50,6 +50,7 @@ public enum DatasetLoader {
             let bytes = try FileReader.read(file)
             newest = max(newest, FileReader.modificationTime(file) ?? 0)
             top.startFile()
+            top.expect(fileSize: bytes.count)
             var current: Int? = nil  // index into top.subsets while inside a $DATASET section
             var lineNumber = 0
             var start = 0

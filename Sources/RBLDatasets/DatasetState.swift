@@ -37,7 +37,13 @@ struct DatasetState {
     var ip6Prefixes: [(address: UInt128, length: Int, ref: ValueRef)] = []
     var ip6Listed64: [UInt128] = []
     var ip6Excluded128: [UInt128] = []
-    var domains: [(name: [UInt8], exact: Bool, subtree: Bool, ref: ValueRef)] = []
+    // dnset: names are laid out in one blob as they are read and indexed in bulk at the end;
+    // refs are raw until the values are compiled.
+    var domainBlob: [UInt8] = []
+    var domainStarts: [UInt32] = []
+    var domainLengths: [UInt8] = []
+    var domainExact: [ValueRef] = []
+    var domainSubtree: [ValueRef] = []
     var records: [[UInt8]: [RecordTable.Record]] = [:]
     var aclActions: [AccessAction] = []
 
@@ -274,38 +280,61 @@ struct DatasetState {
         }
         var j = i
         while j < line.count, !DatasetLoader.isSpace(line[j]) { j += 1 }
-        guard j > i, let wire = Self.relativeKey(line, i, j), !wire.isEmpty else {
+        let start = domainBlob.count
+        // The key goes straight into the blob; a line that fails later is taken out again.
+        guard j > i, Self.appendRelativeKey(line, i, j, to: &domainBlob), domainBlob.count > start else {
+            domainBlob.removeLast(domainBlob.count - start)
             return warn("invalid domain name")
         }
         let r: ValueRef
         if not {
             r = .excluded
         } else {
-            guard let v = parseValue(line, j, default: defaultValue, warn) else { return }
+            guard let v = parseValue(line, j, default: defaultValue, warn) else {
+                domainBlob.removeLast(domainBlob.count - start)
+                return
+            }
             r = ref(for: v)
         }
         entryCount += 1
-        domains.append((wire, exact, subtree, r))
+        domainStarts.append(UInt32(start))
+        domainLengths.append(UInt8(domainBlob.count - start))
+        domainExact.append(exact ? r : .none)
+        domainSubtree.append(subtree ? r : .none)
     }
 
-    /// A dataset key as lower-cased wire labels (no root octet), read straight from the line.
-    /// Escapes (rare in data) take the general parser.
-    static func relativeKey(_ line: [UInt8], _ from: Int, _ to: Int) -> [UInt8]? {
+    /// Sizes the name storage from the file size (about 16 octets a line) before a dnset is read.
+    mutating func expect(fileSize: Int) {
+        guard type == .dnset else { return }
+        domainBlob.reserveCapacity(domainBlob.count + fileSize)
+        domainStarts.reserveCapacity(domainStarts.count + fileSize / 12)
+        domainLengths.reserveCapacity(domainLengths.count + fileSize / 12)
+    }
+
+    /// Appends a dataset key as lower-cased wire labels (no root octet), read straight from the
+    /// line; false (with `out` possibly extended) when invalid. Escapes (rare in data) take the
+    /// general parser.
+    static func appendRelativeKey(_ line: [UInt8], _ from: Int, _ to: Int, to out: inout [UInt8]) -> Bool {
         if line[from..<to].contains(UInt8(ascii: "\\")) {
-            guard var w = try? DatasetLoader.relativeName(Array(line[from..<to])) else { return nil }
+            guard var w = try? DatasetLoader.relativeName(Array(line[from..<to])) else { return false }
             w.removeLast()
-            return w
+            out.append(contentsOf: w)
+            return true
         }
-        var out: [UInt8] = []
-        out.reserveCapacity(to - from + 1)
-        var labelStart = 0
+        let base = out.count
+        var labelStart = out.count
         out.append(0)
         for k in from..<to {
             let c = line[k]
             if c == UInt8(ascii: ".") {
                 let n = out.count - labelStart - 1
-                if n == 0 { return k == to - 1 && out.count > 1 ? Array(out.dropLast()) : nil }
-                guard n <= WireLimits.maxLabelLength else { return nil }
+                if n == 0 {
+                    // Only a trailing dot after at least one label is allowed.
+                    guard k == to - 1, out.count - base > 1 else { return false }
+                    out.removeLast()
+                    return true
+                }
+                guard n <= WireLimits.maxLabelLength else { return false }
                 out[labelStart] = UInt8(n)
                 labelStart = out.count
                 out.append(0)
@@ -315,10 +344,10 @@ struct DatasetState {
         }
         let n = out.count - labelStart - 1
         if n == 0 { out.removeLast() } else {
-            guard n <= WireLimits.maxLabelLength else { return nil }
+            guard n <= WireLimits.maxLabelLength else { return false }
             out[labelStart] = UInt8(n)
         }
-        return out.count + 1 <= WireLimits.maxNameLength ? out : nil
+        return out.count - base + 1 <= WireLimits.maxNameLength
     }
 
     /// `name [ttl] TYPE value` with A, AAAA, TXT and MX (rbldnsd(8), "generic Dataset").
@@ -480,11 +509,14 @@ struct DatasetState {
             let excluded = Array(Set(ip6Excluded128)).sorted().map { AddressInterval(start: $0, end: $0, ref: ValueRef.excluded) }
             ipv6 = IntervalMap(IntervalAlgebra.overlay(listed, excluded))
         case .dnset:
-            var b = DomainSetBuilder(expectedCount: domains.count)
-            b.values = values
-            for d in domains {
-                let r = remap(d.ref)
-                b.add(d.name, exact: d.exact ? r : nil, subtree: d.subtree ? r : nil)
+            let (index, entries) = NameIndexBuilder.bulk(names: domainBlob, starts: domainStarts, lengths: domainLengths)
+            var b = DomainSetBuilder(
+                index: index, exact: [ValueRef](repeating: .none, count: index.count),
+                subtree: [ValueRef](repeating: .none, count: index.count), values: values)
+            for i in 0..<entries.count {
+                let e = domainExact[i]
+                let t = domainSubtree[i]
+                b.merge(Int(entries[i]), exact: e == .none ? nil : remap(e), subtree: t == .none ? nil : remap(t))
             }
             domainSet = b.build()
         case .generic:
