@@ -112,6 +112,8 @@ public struct Responder: Sendable {
             return finish(&w, query: query, rcode: .refused, authoritative: false, zoneIndex: zoneIndex, listed: false)
         }
 
+        // AA only for class IN: a QCLASS=ANY answer covers classes we are not authoritative for.
+        let inClass = query.class == .in
         let relativeLabels = query.labelCount - zone.originLabelCount
         var ctx = AnswerContext(query: query, zone: zone, overflow: false)
 
@@ -165,19 +167,19 @@ public struct Responder: Sendable {
             w.setCount(Header.nsCount, 0)
             w.setCount(Header.arCount, 0)
             return finish(
-                &w, query: query, rcode: .noError, authoritative: true, zoneIndex: zoneIndex, listed: listed,
+                &w, query: query, rcode: .noError, authoritative: inClass, zoneIndex: zoneIndex, listed: listed,
                 truncated: true)
         }
         if !found {
             addSOA(&w, &ctx, originStart: originStart, section: Header.nsCount, ttl: zone.soa.negativeTTL)
-            return finish(&w, query: query, rcode: .nxDomain, authoritative: true, zoneIndex: zoneIndex, listed: false)
+            return finish(&w, query: query, rcode: .nxDomain, authoritative: inClass, zoneIndex: zoneIndex, listed: false)
         }
         if w.count(Header.anCount) == 0 {
             addSOA(&w, &ctx, originStart: originStart, section: Header.nsCount, ttl: zone.soa.negativeTTL)
         } else {
             equaliseTTLs(&w, from: query.questionEnd)
         }
-        return finish(&w, query: query, rcode: .noError, authoritative: true, zoneIndex: zoneIndex, listed: listed)
+        return finish(&w, query: query, rcode: .noError, authoritative: inClass, zoneIndex: zoneIndex, listed: listed)
     }
 
     // MARK: - data
