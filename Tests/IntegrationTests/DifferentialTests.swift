@@ -88,7 +88,9 @@ struct DifferentialTests {
         return d
     }
 
-    @Test func answersEqualRbldnsd() throws {
+    /// Both ways of starting thurac: `serve --zone` and rbldnsd's own command line.
+    @Test(arguments: ["serve", "rbldnsd"])
+    func answersEqualRbldnsd(commandLine: String) throws {
         let data = Self.generate(seed: 20_261_129)
         let dir = temporaryDirectory()
         for (name, text) in data.files { try text.write(to: dir.appendingPathComponent(name), atomically: true, encoding: .utf8) }
@@ -99,7 +101,10 @@ struct DifferentialTests {
         ]
         let rbldnsd = try ServerProcess.rbldnsd(zones)
         defer { rbldnsd.stop() }
-        let thurac = try ServerProcess.thurac(["serve", "--listen", "127.0.0.1:0"] + zones.flatMap { ["--zone", $0] })
+        let thurac =
+            commandLine == "serve"
+            ? try ServerProcess.thurac(["serve", "--listen", "127.0.0.1:0"] + zones.flatMap { ["--zone", $0] })
+            : try ServerProcess.thurac(["rbldnsd", "-n", "-q", "-b", "127.0.0.1/\(try freePort())"] + zones)
         defer { thurac.stop() }
 
         var queries: [(String, UInt16, Bool)] = []  // name, type, compare rcode too
