@@ -39,6 +39,7 @@ public final class DatasetServer: @unchecked Sendable {
     private let reloadLock = NSLock()
     private var timer: (any DispatchSourceTimer)?
     private var hup: (any DispatchSourceSignal)?
+    private var usr1: (any DispatchSourceSignal)?
     private let queue = DispatchQueue(label: "thurac.reload")
 
     public init(configuration: Configuration, logger: Logger) throws {
@@ -97,6 +98,15 @@ public final class DatasetServer: @unchecked Sendable {
         hup.setEventHandler { [weak self] in self?.reload(reason: "SIGHUP") }
         hup.resume()
         self.hup = hup
+        // SIGUSR1 logs the per-zone counters, as rbldnsd does.
+        signal(SIGUSR1, SIG_IGN)
+        let usr1 = DispatchSource.makeSignalSource(signal: SIGUSR1, queue: queue)
+        usr1.setEventHandler { [weak self] in
+            guard let self else { return }
+            self.logger.info("stats \(self.counters.statsLine(zones: self.cell.load().zones, now: Int(Date().timeIntervalSince1970)))")
+        }
+        usr1.resume()
+        self.usr1 = usr1
         if configuration.checkInterval > 0 || configuration.statsPath != nil {
             let interval = configuration.checkInterval > 0 ? configuration.checkInterval : 60
             let t = DispatchSource.makeTimerSource(queue: queue)
@@ -150,6 +160,7 @@ public final class DatasetServer: @unchecked Sendable {
     public func stop() {
         timer?.cancel()
         hup?.cancel()
+        usr1?.cancel()
         for u in udp { u.stop() }
         for t in tcp { t.stop() }
     }
