@@ -54,8 +54,10 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Shared by the test targets: libldns as an independent decoder, a seeded generator.
+        .target(name: "TestSupport", dependencies: ["CLDNS"], path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "DNSWireTests", dependencies: ["DNSWire", "CLDNS"], swiftSettings: strict),
-        .testTarget(name: "ListingsTests", dependencies: ["Listings"], swiftSettings: strict),
+        .testTarget(name: "ListingsTests", dependencies: ["Listings", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "RBLDatasetsTests",
             dependencies: ["RBLDatasets", "Listings"],
@@ -64,12 +66,12 @@ let package = Package(
         ),
         .testTarget(
             name: "ResponderTests",
-            dependencies: ["Responder", "RBLDatasets", "DNSWire", "CLDNS"],
+            dependencies: ["Responder", "RBLDatasets", "DNSWire", "TestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["DNSWire", "CLDNS"],
+            dependencies: ["DNSWire", "TestSupport"],
             swiftSettings: strict
         ),
     ]

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// SPEC §3 behaviours, one row per case, checked with libldns as the decoder (CoreDNS-style table).

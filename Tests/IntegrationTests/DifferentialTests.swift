@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// thurac and rbldnsd serve the same generated datasets; their A and TXT answers must agree.

@@ -1,7 +1,7 @@
-import CLDNS
 import DNSWire
 import Foundation
 import Glibc
+import TestSupport
 
 /// Starts a server process on loopback and stops it by its PID when done.
 final class ServerProcess {
@@ -170,66 +170,6 @@ enum DNSClient {
             }
         }
         return answers
-    }
-}
-
-/// A response decoded by libldns, independently of our own parser.
-struct Decoded: Equatable, CustomStringConvertible {
-    var rcode: Int
-    var aa: Bool
-    var tc: Bool
-    var qdcount: Int
-    var answers: [String]
-    var authority: [String]
-    var additional: [String]
-    var question: String
-    var ednsPresent: Bool
-    var ednsUDPSize: Int
-
-    var description: String { "rcode=\(rcode) aa=\(aa) tc=\(tc) an=\(answers) ns=\(authority)" }
-
-    /// A records' addresses and TXT texts of the answer section, sorted.
-    var aSet: [String] { answers.filter { $0.contains("\tA\t") }.map { String($0.split(separator: "\t").last!) }.sorted() }
-    var txtSet: [String] {
-        answers.filter { $0.contains("\tTXT\t") }.map { String($0.split(separator: "\t", maxSplits: 4).last!) }.sorted()
-    }
-
-    init?(_ bytes: [UInt8]) {
-        var pkt: UnsafeMutablePointer<ldns_pkt>? = nil
-        let status = bytes.withUnsafeBufferPointer { ldns_wire2pkt(&pkt, $0.baseAddress, $0.count) }
-        guard status == LDNS_STATUS_OK, let pkt else { return nil }
-        defer { ldns_pkt_free(pkt) }
-        rcode = Int(ldns_pkt_get_rcode(pkt).rawValue)
-        aa = ldns_pkt_aa(pkt) != 0
-        tc = ldns_pkt_tc(pkt) != 0
-        qdcount = Int(ldns_pkt_qdcount(pkt))
-        func list(_ l: UnsafeMutablePointer<ldns_rr_list>?) -> [String] {
-            guard let l else { return [] }
-            return (0..<ldns_rr_list_rr_count(l)).map { i in
-                let s = ldns_rr2str(ldns_rr_list_rr(l, i))!
-                defer { free(s) }
-                return String(cString: s).trimmingCharacters(in: .newlines)
-            }
-        }
-        answers = list(ldns_pkt_answer(pkt))
-        authority = list(ldns_pkt_authority(pkt))
-        additional = list(ldns_pkt_additional(pkt))
-        question = list(ldns_pkt_question(pkt)).first ?? ""
-        ednsPresent = ldns_pkt_edns(pkt) != 0
-        ednsUDPSize = Int(ldns_pkt_edns_udp_size(pkt))
-    }
-}
-
-/// Deterministic generator (SplitMix64) so a failing case can be replayed.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TestSupport
 import Testing
 
 /// Datasets rewritten while queries run: every query is answered, the new data shows up,

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TestSupport
 import Testing
 
 /// Sockets: IPv6 listening, TCP idle timeout and connection cap, counters on SIGUSR1.

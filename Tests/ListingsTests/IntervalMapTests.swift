@@ -1,23 +1,13 @@
 import Listings
+import TestSupport
 import Testing
 
 /// Compiled structures checked against a naive reference on random data.
 @Suite struct IntervalMapTests {
-    struct Rng: RandomNumberGenerator {
-        var s: UInt64
-        mutating func next() -> UInt64 {
-            s &+= 0x9E37_79B9_7F4A_7C15
-            var z = s
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     /// Longest-prefix match over a small address space (the top 12 bits fixed), brute force.
     @Test(arguments: [1, 2, 3, 4, 5])
     func longestPrefixMatchesBruteForce(seed: UInt64) {
-        var rng = Rng(s: seed)
+        var rng = SeededRandom(seed: seed)
         let base: UInt32 = 0x0A00_0000
         var prefixes: [(address: UInt32, length: Int, ref: ValueRef)] = []
         for _ in 0..<60 {
@@ -84,7 +74,7 @@ import Testing
     }
 
     @Test func ipv6PrefixesMatchBruteForce() {
-        var rng = Rng(s: 99)
+        var rng = SeededRandom(seed: 99)
         let top = UInt128(0x2001_0DB8) << 96
         var prefixes: [(address: UInt128, length: Int, ref: ValueRef)] = []
         for _ in 0..<40 {

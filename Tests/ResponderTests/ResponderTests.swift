@@ -1,9 +1,9 @@
-import CLDNS
 import DNSWire
 import Foundation
 import Listings
 import RBLDatasets
 import Responder
+import TestSupport
 import Testing
 
 /// The responder in-process: snapshot from dataset files, queries answered in a buffer,
@@ -68,21 +68,9 @@ import Testing
         return (s, Array(buffer[0..<s.length]))
     }
 
-    func decode(_ p: [UInt8]) -> (rcode: UInt32, answers: [String], additional: [String]) {
-        var pkt: UnsafeMutablePointer<ldns_pkt>? = nil
-        guard p.withUnsafeBufferPointer({ ldns_wire2pkt(&pkt, $0.baseAddress, $0.count) }) == LDNS_STATUS_OK, let pkt else {
-            return (99, [], [])
-        }
-        defer { ldns_pkt_free(pkt) }
-        func list(_ l: UnsafeMutablePointer<ldns_rr_list>?) -> [String] {
-            guard let l else { return [] }
-            return (0..<ldns_rr_list_rr_count(l)).map { i in
-                let s = ldns_rr2str(ldns_rr_list_rr(l, i))!
-                defer { free(s) }
-                return String(cString: s).trimmingCharacters(in: .newlines)
-            }
-        }
-        return (ldns_pkt_get_rcode(pkt).rawValue, list(ldns_pkt_answer(pkt)), list(ldns_pkt_additional(pkt)))
+    func decode(_ p: [UInt8]) -> (rcode: Int, answers: [String], additional: [String]) {
+        guard let d = Decoded(p) else { return (99, [], []) }
+        return (d.rcode, d.answers, d.additional)
     }
 
     @Test func combinedSubzonesAnswerFromTheirOwnDatasets() {
