@@ -16,12 +16,19 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
     ],
     targets: [
         // Wire codec: no I/O, no Foundation. The bottom of the stack.
         .target(name: "DNSWire", swiftSettings: strict),
         // Listing structures: immutable interval maps and name sets, answer values.
         .target(name: "Listings", dependencies: ["DNSWire"], swiftSettings: strict),
+        // What a listing is about: IPv4/IPv6 ranges, domains, e-mail addresses; categories.
+        .target(
+            name: "ListingKeys",
+            dependencies: ["DNSWire", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
         // rbldnsd dataset files -> Listings.
         .target(
             name: "RBLDatasets",
@@ -57,6 +64,7 @@ let package = Package(
         // Shared by the test targets: libldns as an independent decoder, a seeded generator.
         .target(name: "TestSupport", dependencies: ["CLDNS"], path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "DNSWireTests", dependencies: ["DNSWire", "CLDNS"], swiftSettings: strict),
+        .testTarget(name: "ListingKeysTests", dependencies: ["ListingKeys"], swiftSettings: strict),
         .testTarget(name: "ListingsTests", dependencies: ["Listings", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "RBLDatasetsTests",

@@ -1,0 +1,41 @@
+/// Why a key is listed. Each category answers with its own 127.0.0.x code (SPEC §2; the
+/// mapping is configurable per zone, these are the defaults).
+public enum Category: String, Sendable, CaseIterable, Codable {
+    case spam, fraud, malware, advertising, harmful, manual
+
+    public var defaultReturnCode: UInt32 {
+        switch self {
+        case .spam: return 0x7F00_0002
+        case .fraud: return 0x7F00_0003
+        case .malware: return 0x7F00_0004
+        case .advertising: return 0x7F00_0005
+        case .harmful: return 0x7F00_0006
+        case .manual: return 0x7F00_0009
+        }
+    }
+
+    public init(parsing text: String) throws(KeyError) {
+        guard let c = Category(rawValue: text.lowercased()) else {
+            throw KeyError(
+                "unknown category '\(text)' (expected \(Category.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        self = c
+    }
+}
+
+/// Durations as the CLI and feeds write them: `90s`, `30m`, `12h`, `7d`, `2w`.
+public enum DurationText {
+    public static func seconds(_ text: String) throws(KeyError) -> Int {
+        guard let unit = text.last, let n = Int(text.dropLast()), n >= 0 else {
+            throw KeyError("'\(text)' is not a duration (write 90s, 30m, 12h, 7d or 2w)")
+        }
+        switch unit {
+        case "s": return n
+        case "m": return n * 60
+        case "h": return n * 3600
+        case "d": return n * 86400
+        case "w": return n * 604_800
+        default: throw KeyError("'\(text)' is not a duration (write 90s, 30m, 12h, 7d or 2w)")
+        }
+    }
+}
