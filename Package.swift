@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         // Wire codec: no I/O, no Foundation. The bottom of the stack.
@@ -27,6 +28,15 @@ let package = Package(
         .target(
             name: "ListingKeys",
             dependencies: ["DNSWire", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
+        // The listings store: SQLite (WAL) through GRDB, versioned migrations, audit log.
+        .target(
+            name: "Store",
+            dependencies: [
+                "ListingKeys", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: strict
         ),
         // rbldnsd dataset files -> Listings.
@@ -55,7 +65,7 @@ let package = Package(
         .executableTarget(
             name: "thurac",
             dependencies: [
-                "DNSTransport", "RBLDatasets", "Responder",
+                "DNSTransport", "RBLDatasets", "Responder", "Store", "ListingKeys",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -65,6 +75,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["CLDNS"], path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "DNSWireTests", dependencies: ["DNSWire", "CLDNS"], swiftSettings: strict),
         .testTarget(name: "ListingKeysTests", dependencies: ["ListingKeys"], swiftSettings: strict),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "ListingKeys"], swiftSettings: strict),
         .testTarget(name: "ListingsTests", dependencies: ["Listings", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "RBLDatasetsTests",

@@ -1,0 +1,84 @@
+import GRDB
+
+/// Versioned schema. A migration is never edited once it has shipped: later changes are new
+/// migrations, so a store created by any version upgrades without losing data.
+enum Schema {
+    static func migrator() -> DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1: sources, reports, listings, allowlist, delistings, audit, serials") { db in
+            try db.create(table: "source") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("name", .text).notNull().unique()
+                t.column("kind", .text).notNull()
+                    .check(sql: "kind IN ('agency', 'isp', 'public', 'operator')")
+                // Seconds; NULL means the kind's default.
+                t.column("defaultTTL", .integer)
+                // SHA-256 of the API token, hex; the token itself is shown once and never stored.
+                t.column("tokenHash", .text).unique()
+                t.column("createdAt", .integer).notNull()
+                // Removed sources stay, so the provenance of their reports stays readable.
+                t.column("removedAt", .integer)
+            }
+            try db.create(table: "report") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.belongsTo("source").notNull()
+                t.column("key", .text).notNull()
+                t.column("excluded", .boolean).notNull().defaults(to: false)
+                t.column("category", .text).notNull()
+                t.column("reason", .text)
+                t.column("evidence", .text)
+                t.column("seenAt", .integer).notNull()
+                t.column("ttl", .integer)
+                t.column("receivedAt", .integer).notNull()
+            }
+            try db.create(index: "report_key", on: "report", columns: ["key", "category"])
+            try db.create(table: "listing") { t in
+                t.column("key", .text).notNull()
+                t.column("category", .text).notNull()
+                t.column("state", .text).notNull()
+                    .check(sql: "state IN ('published', 'pending', 'expired', 'delisted', 'superseded')")
+                t.column("firstSeen", .integer).notNull()
+                t.column("lastSeen", .integer).notNull()
+                t.column("expiresAt", .integer)
+                t.column("reportCount", .integer).notNull()
+                t.column("reason", .text)
+                t.primaryKey(["key", "category"])
+            }
+            try db.create(index: "listing_expiry", on: "listing", columns: ["state", "expiresAt"])
+            try db.create(table: "allowlist") { t in
+                t.primaryKey("key", .text)
+                t.column("reason", .text)
+                t.column("addedBy", .text).notNull()
+                t.column("addedAt", .integer).notNull()
+            }
+            try db.create(table: "delisting") { t in
+                t.primaryKey("key", .text)
+                t.column("reason", .text).notNull()
+                t.column("delistedBy", .text).notNull()
+                t.column("delistedAt", .integer).notNull()
+                t.column("graceUntil", .integer).notNull()
+            }
+            // Append-only: nothing updates or deletes rows here (enforced by triggers).
+            try db.create(table: "audit") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("at", .integer).notNull()
+                t.column("actor", .text).notNull()
+                t.column("action", .text).notNull()
+                t.column("subject", .text)
+                t.column("detail", .text)
+            }
+            try db.execute(
+                sql: """
+                    CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+                    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+                    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+                    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+                    """)
+            try db.create(table: "zoneSerial") { t in
+                t.primaryKey("zone", .text)
+                t.column("serial", .integer).notNull()
+            }
+        }
+        return m
+    }
+}
