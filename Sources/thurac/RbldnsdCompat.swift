@@ -30,7 +30,7 @@ struct RbldnsdCompat: ParsableCommand {
         var i = 0
         func value(_ flag: String) throws -> String {
             i += 1
-            guard i < arguments.count else { throw ValidationError("option \(flag) needs a value") }
+            guard i < arguments.count else { throw CommandFailure("option \(flag) needs a value") }
             return arguments[i]
         }
         while i < arguments.count {
@@ -50,7 +50,7 @@ struct RbldnsdCompat: ParsableCommand {
                         let spec = try arg()
                         let parts = spec.split(separator: "/", maxSplits: 1)
                         guard let port = parts.count == 2 ? UInt16(parts[1]) : 53 else {
-                            throw ValidationError("invalid -b \(spec) (address/port)")
+                            throw CommandFailure("invalid -b \(spec) (address/port)")
                         }
                         endpoints.append(.init(host: String(parts[0]), port: port))
                     case "n": foreground = true
@@ -62,14 +62,14 @@ struct RbldnsdCompat: ParsableCommand {
                     case "w": workdir = try arg()
                     case "c":
                         let v = try arg()
-                        guard let t = DatasetLoader.parseTime(Array(v.utf8)) else { throw ValidationError("invalid -c \(v)") }
+                        guard let t = DatasetLoader.parseTime(Array(v.utf8)) else { throw CommandFailure("invalid -c \(v)") }
                         check = Double(t)
                     case "t":
                         let v = try arg()
                         let f = v.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
                         func t(_ k: Int) throws -> UInt32? {
                             guard k < f.count, !f[k].isEmpty else { return nil }
-                            guard let x = DatasetLoader.parseTime(Array(f[k].utf8)) else { throw ValidationError("invalid -t \(v)") }
+                            guard let x = DatasetLoader.parseTime(Array(f[k].utf8)) else { throw CommandFailure("invalid -t \(v)") }
                             return x
                         }
                         if let d = try t(0) { load.defaultTTL = d }
@@ -79,17 +79,17 @@ struct RbldnsdCompat: ParsableCommand {
                     case "a", "A", "4", "6", "C", "f", "d": break
                     case "u", "r", "x", "X": _ = try arg()
                     case "h": throw CleanExit.helpRequest(self)
-                    default: throw ValidationError("unknown option -\(c)")
+                    default: throw CommandFailure("unknown option -\(c)")
                     }
                 }
             } else {
-                do { zones.append(try ZoneSpec(parsing: a)) } catch { throw ValidationError("\(error)") }
+                do { zones.append(try ZoneSpec(parsing: a)) } catch { throw CommandFailure("\(error)") }
             }
             i += 1
         }
-        guard !endpoints.isEmpty else { throw ValidationError("no address to listen on (-b address/port)") }
-        guard !zones.isEmpty else { throw ValidationError("no zones given (zone:type:file...)") }
-        if let w = workdir { guard FileManager.default.changeCurrentDirectoryPath(w) else { throw ValidationError("cannot chdir to \(w)") } }
+        guard !endpoints.isEmpty else { throw CommandFailure("no address to listen on (-b address/port)") }
+        guard !zones.isEmpty else { throw CommandFailure("no zones given (zone:type:file...)") }
+        if let w = workdir { guard FileManager.default.changeCurrentDirectoryPath(w) else { throw CommandFailure("cannot chdir to \(w)") } }
 
         if !foreground {
             try daemonize()
@@ -105,7 +105,7 @@ struct RbldnsdCompat: ParsableCommand {
         let server: DatasetServer
         do { server = try DatasetServer(configuration: cfg, logger: logger) } catch {
             if quiet { Foundation.exit(1) }
-            throw ValidationError("\(error)")
+            throw CommandFailure("\(error)")
         }
         try server.start()
         if let p = pidFile { try "\(getpid())\n".write(toFile: p, atomically: true, encoding: .utf8) }

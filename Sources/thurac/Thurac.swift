@@ -9,7 +9,7 @@ struct Thurac: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "thurac",
         abstract: "The provincial anti-spam blocklist: an authoritative DNSBL server and its tools.",
-        subcommands: [Serve.self, RbldnsdCompat.self]
+        subcommands: [Serve.self, RbldnsdCompat.self, SourcesCommand.self]
     )
 }
 
@@ -47,13 +47,13 @@ func parseEndpoint(_ text: String, defaultHost: String = "127.0.0.1", defaultPor
         let rest = text[text.index(after: close)...]
         if rest.isEmpty { return .init(host: host, port: defaultPort) }
         guard rest.hasPrefix(":"), let port = UInt16(rest.dropFirst()) else {
-            throw ValidationError("invalid listen address '\(text)'")
+            throw CommandFailure("invalid listen address '\(text)'")
         }
         return .init(host: host, port: port)
     }
     let colons = text.filter { $0 == ":" }.count
     if colons == 1, let i = text.lastIndex(of: ":") {
-        guard let port = UInt16(text[text.index(after: i)...]) else { throw ValidationError("invalid port in '\(text)'") }
+        guard let port = UInt16(text[text.index(after: i)...]) else { throw CommandFailure("invalid port in '\(text)'") }
         let host = String(text[..<i])
         return .init(host: host.isEmpty ? defaultHost : host, port: port)
     }
@@ -93,17 +93,17 @@ struct Serve: ParsableCommand {
 
     func run() throws {
         guard !zone.isEmpty else {
-            throw ValidationError(
+            throw CommandFailure(
                 "serving from the listings store is not available in this build yet; give datasets with --zone ZONE:TYPE:FILE")
         }
         let logger = makeLogger()
         var specs: [ZoneSpec] = []
         for z in zone {
-            do { specs.append(try ZoneSpec(parsing: z)) } catch { throw ValidationError("--zone \(error)") }
+            do { specs.append(try ZoneSpec(parsing: z)) } catch { throw CommandFailure("--zone \(error)") }
         }
         let endpoints = try (listen.isEmpty ? ["127.0.0.1:5300"] : listen).map { try parseEndpoint($0) }
         var cfg = DatasetServer.Configuration(endpoints: endpoints, zones: specs)
-        guard let t = DatasetLoader.parseTime(Array(ttl.utf8)) else { throw ValidationError("invalid --ttl '\(ttl)'") }
+        guard let t = DatasetLoader.parseTime(Array(ttl.utf8)) else { throw CommandFailure("invalid --ttl '\(ttl)'") }
         cfg.load.defaultTTL = t
         cfg.checkInterval = check
         cfg.queryLogPath = queryLog
@@ -111,7 +111,7 @@ struct Serve: ParsableCommand {
         if let n = udpThreads { cfg.udpThreads = max(1, n) }
         let server: DatasetServer
         do { server = try DatasetServer(configuration: cfg, logger: logger) } catch {
-            throw ValidationError("\(error)")
+            throw CommandFailure("\(error)")
         }
         try server.start()
         runUntilSignalled(server)

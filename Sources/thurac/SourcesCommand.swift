@@ -1,0 +1,104 @@
+import ArgumentParser
+import Foundation
+import ListingKeys
+import Store
+
+/// Options every store command takes (SPEC §5).
+struct StoreOptions: ParsableArguments {
+    @Option(name: .long, help: "Store database (SQLite).")
+    var db: String = "var/thurac.db"
+
+    @Option(name: .long, help: "Configuration file.")
+    var config: String?
+
+    func open() throws -> ListingStore {
+        do { return try ListingStore(path: db) } catch { throw CommandFailure("\(error)") }
+    }
+}
+
+/// A command that cannot do what was asked: ArgumentParser prints it as one line,
+/// `Error: <reason>`, and exits non-zero (SPEC §5).
+struct CommandFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
+}
+
+/// Runs a store operation, turning a store error into a one-line failure.
+func storeCall<T>(_ body: () throws -> T) throws -> T {
+    do { return try body() } catch let e as StoreError { throw CommandFailure(e.description) }
+}
+
+struct SourcesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sources", abstract: "Feed sources: their kind, report TTL and API token.",
+        subcommands: [Add.self, List.self, Token.self, Remove.self])
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add a source and print its API token (shown once).")
+        @Argument(help: "Source name (letters, digits, '-', '_', '.').") var name: String
+        @Option(help: "agency, isp, public or operator.") var kind: String
+        @Option(help: "Report TTL for this source (e.g. 7d); default: the kind's.") var ttl: String?
+        @OptionGroup var store: StoreOptions
+
+        func run() throws {
+            guard let k = SourceKind(rawValue: kind) else {
+                throw CommandFailure("--kind must be one of \(SourceKind.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            let seconds: Int?
+            do { seconds = try ttl.map { try DurationText.seconds($0) } } catch { throw CommandFailure("--ttl: \(error)") }
+            let s = try store.open()
+            let token = try storeCall {
+                try s.addSource(name: name, kind: k, ttl: seconds, now: Int(Date().timeIntervalSince1970), actor: actorName())
+            }
+            print(token)
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the sources.")
+        @Flag(help: "Include removed sources.") var all = false
+        @OptionGroup var store: StoreOptions
+
+        func run() throws {
+            let s = try store.open()
+            print("name\tkind\tttl\tcreated\tremoved")
+            for src in try storeCall({ try s.sources(includingRemoved: all) }) {
+                let ttl = src.effectiveTTL.map { "\($0 / 86400)d" } ?? "none"
+                print("\(src.name)\t\(src.kind.rawValue)\t\(ttl)\t\(isoTime(src.createdAt))\t\(src.removedAt.map(isoTime) ?? "-")")
+            }
+        }
+    }
+
+    struct Token: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Replace a source's API token and print the new one.")
+        @Argument var name: String
+        @OptionGroup var store: StoreOptions
+
+        func run() throws {
+            let s = try store.open()
+            print(try storeCall { try s.rotateToken(name: name, now: Int(Date().timeIntervalSince1970), actor: actorName()) })
+        }
+    }
+
+    struct Remove: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Remove a source: its token stops working, its reports keep their provenance.")
+        @Argument var name: String
+        @OptionGroup var store: StoreOptions
+
+        func run() throws {
+            let s = try store.open()
+            try storeCall { try s.removeSource(name: name, now: Int(Date().timeIntervalSince1970), actor: actorName()) }
+        }
+    }
+}
+
+/// Who an operator action is attributed to in the audit log.
+func actorName() -> String {
+    "operator:" + (ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown")
+}
+
+func isoTime(_ t: Int) -> String {
+    let f = ISO8601DateFormatter()
+    return f.string(from: Date(timeIntervalSince1970: TimeInterval(t)))
+}
