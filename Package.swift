@@ -39,6 +39,8 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Feeds -> reports: formats, policy, one transaction per feed.
+        .target(name: "Ingestion", dependencies: ["Store", "ListingKeys"], swiftSettings: strict),
         // rbldnsd dataset files -> Listings.
         .target(
             name: "RBLDatasets",
@@ -65,7 +67,7 @@ let package = Package(
         .executableTarget(
             name: "thurac",
             dependencies: [
-                "DNSTransport", "RBLDatasets", "Responder", "Store", "ListingKeys",
+                "DNSTransport", "RBLDatasets", "Responder", "Store", "ListingKeys", "Ingestion",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -75,7 +77,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["CLDNS"], path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "DNSWireTests", dependencies: ["DNSWire", "CLDNS"], swiftSettings: strict),
         .testTarget(name: "ListingKeysTests", dependencies: ["ListingKeys"], swiftSettings: strict),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "ListingKeys"], swiftSettings: strict),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "ListingKeys", "Ingestion"], swiftSettings: strict),
         .testTarget(name: "ListingsTests", dependencies: ["Listings", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "RBLDatasetsTests",

@@ -32,6 +32,8 @@ enum Schema {
                 t.column("receivedAt", .integer).notNull()
             }
             try db.create(index: "report_key", on: "report", columns: ["key", "category"])
+            // One report per source, key and category: a repeated feed refreshes it.
+            try db.create(index: "report_unique", on: "report", columns: ["sourceId", "key", "category"], unique: true)
             try db.create(table: "listing") { t in
                 t.column("key", .text).notNull()
                 t.column("category", .text).notNull()
