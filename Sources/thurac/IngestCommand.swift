@@ -88,6 +88,9 @@ struct LookupCommand: ParsableCommand {
         let spec = try keyArgument(key)
         let at = try instant(now)
         let s = try store.open()
+        if let a = try storeCall({ try s.allowlist() }).first(where: { $0.key == spec.key.description }) {
+            print("\(spec.key): allowlisted since \(isoTime(a.addedAt)) by \(a.addedBy)\(a.reason.map { " (\($0))" } ?? ""): never published")
+        }
         let rows = try storeCall { try s.listings(key: spec.description) }
         if rows.isEmpty {
             print("\(spec): not listed (no reports)")

@@ -9,7 +9,10 @@ struct Thurac: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "thurac",
         abstract: "The provincial anti-spam blocklist: an authoritative DNSBL server and its tools.",
-        subcommands: [Serve.self, RbldnsdCompat.self, SourcesCommand.self, IngestCommand.self, LookupCommand.self]
+        subcommands: [
+            Serve.self, RbldnsdCompat.self, SourcesCommand.self, IngestCommand.self, ExpireCommand.self, AllowCommand.self,
+            DelistCommand.self, RestoreCommand.self, LookupCommand.self,
+        ]
     )
 }
 

@@ -1,0 +1,107 @@
+import GRDB
+import ListingKeys
+
+/// Allowlist, delisting, restore and expiry (SPEC §2). Nothing is deleted: a listing changes
+/// state and every change goes to the audit log with who and why.
+extension ListingStore {
+    /// Retention of expired and delisted records, and its floor (the directive's 7 days).
+    public static let minimumRetention = 7 * 86400
+
+    public func allow(_ key: KeySpec, reason: String?, now: Int, actor: String) throws {
+        try pool.write { db in
+            try db.execute(
+                sql: "INSERT INTO allowlist (key, reason, addedBy, addedAt) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET reason = excluded.reason",
+                arguments: [key.key.description, reason, actor, now])
+            // An allowlisted key leaves DNS at once.
+            try db.execute(
+                sql: "UPDATE listing SET state = 'delisted' WHERE key = ? AND state IN ('published', 'pending')",
+                arguments: [key.key.description])
+            try Self.audit(db, at: now, actor: actor, action: "allow.add", subject: key.key.description, detail: reason)
+        }
+    }
+
+    public func disallow(_ key: KeySpec, now: Int, actor: String) throws {
+        try pool.write { db in
+            try db.execute(sql: "DELETE FROM allowlist WHERE key = ?", arguments: [key.key.description])
+            guard db.changesCount == 1 else { throw StoreError("\(key.key) is not on the allowlist") }
+            try Self.audit(db, at: now, actor: actor, action: "allow.remove", subject: key.key.description, detail: nil)
+        }
+    }
+
+    public func allowlist() throws -> [(key: String, reason: String?, addedBy: String, addedAt: Int)] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM allowlist ORDER BY key").map {
+                ($0["key"], $0["reason"], $0["addedBy"], $0["addedAt"])
+            }
+        }
+    }
+
+    /// Removes a listing from DNS with a reason; untrusted sources cannot re-list it for `grace`.
+    public func delist(_ key: KeySpec, reason: String, grace: Int, now: Int, actor: String) throws {
+        try pool.write { db in
+            try db.execute(
+                sql: "UPDATE listing SET state = 'delisted' WHERE key = ? AND state IN ('published', 'pending')",
+                arguments: [key.description])
+            guard db.changesCount > 0 else { throw StoreError("\(key) is not listed") }
+            try db.execute(
+                sql: """
+                    INSERT INTO delisting (key, reason, delistedBy, delistedAt, graceUntil) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (key) DO UPDATE SET reason = excluded.reason, delistedBy = excluded.delistedBy,
+                      delistedAt = excluded.delistedAt, graceUntil = excluded.graceUntil
+                    """, arguments: [key.description, reason, actor, now, now + grace])
+            try Self.audit(db, at: now, actor: actor, action: "delist", subject: key.description, detail: reason)
+        }
+    }
+
+    /// Brings back a delisted or expired listing kept in history (within the retention period).
+    public func restore(_ key: KeySpec, retention: Int, now: Int, actor: String) throws {
+        try pool.write { db in
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT category, state, lastSeen, expiresAt FROM listing WHERE key = ? AND state IN ('delisted', 'expired')",
+                arguments: [key.description])
+            guard !rows.isEmpty else { throw StoreError("\(key) has nothing to restore") }
+            let keep = max(retention, Self.minimumRetention)
+            for r in rows {
+                let endedAt: Int = (r["expiresAt"] as Int?) ?? (r["lastSeen"] as Int)
+                guard now - endedAt <= keep || (r["state"] as String) == "delisted" else { continue }
+                // A restored listing runs again for the time it had (or until delisted).
+                let expires: Int? = (r["expiresAt"] as Int?).map { now + max(0, $0 - (r["lastSeen"] as Int)) }
+                try db.execute(
+                    sql: "UPDATE listing SET state = 'published', expiresAt = ? WHERE key = ? AND category = ?",
+                    arguments: [expires, key.description, r["category"] as String])
+            }
+            try db.execute(sql: "DELETE FROM delisting WHERE key = ?", arguments: [key.description])
+            try Self.audit(db, at: now, actor: actor, action: "restore", subject: key.description, detail: nil)
+        }
+    }
+
+    /// Marks every listing whose time is up as expired. Returns how many.
+    @discardableResult
+    public func expire(now: Int, actor: String) throws -> Int {
+        try pool.write { db in
+            try db.execute(
+                sql: "UPDATE listing SET state = 'expired' WHERE state IN ('published', 'pending') AND expiresAt IS NOT NULL AND expiresAt <= ?",
+                arguments: [now])
+            let n = db.changesCount
+            if n > 0 { try Self.audit(db, at: now, actor: actor, action: "expire", subject: nil, detail: "\(n) listing(s)") }
+            return n
+        }
+    }
+
+    /// Published listings at `now` (expired ones excluded even before `expire` ran), for dumps.
+    public func published(now: Int) throws -> [ListingRow] {
+        try pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM listing WHERE state = 'published' AND (expiresAt IS NULL OR expiresAt > ?)
+                    AND key NOT IN (SELECT key FROM allowlist) ORDER BY key, category
+                    """, arguments: [now]
+            ).map {
+                ListingRow(
+                    key: $0["key"], category: $0["category"], state: $0["state"], firstSeen: $0["firstSeen"],
+                    lastSeen: $0["lastSeen"], expiresAt: $0["expiresAt"], reportCount: $0["reportCount"], reason: $0["reason"])
+            }
+        }
+    }
+}

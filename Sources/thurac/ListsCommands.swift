@@ -1,0 +1,87 @@
+import ArgumentParser
+import Foundation
+import ListingKeys
+import Store
+
+struct AllowCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "allow", abstract: "The allowlist of trusted partners: never published, whatever is reported.",
+        subcommands: [Add.self, Remove.self, List.self])
+
+    struct Add: ParsableCommand {
+        @Argument(help: "Key to allow.") var key: String
+        @Option(help: "Why (kept in the audit log).") var reason: String?
+        @OptionGroup var store: StoreOptions
+        func run() throws {
+            let spec = try keyArgument(key)
+            let s = try store.open()
+            try storeCall { try s.allow(spec, reason: reason, now: Int(Date().timeIntervalSince1970), actor: actorName()) }
+        }
+    }
+
+    struct Remove: ParsableCommand {
+        @Argument(help: "Key to take off the allowlist.") var key: String
+        @OptionGroup var store: StoreOptions
+        func run() throws {
+            let spec = try keyArgument(key)
+            let s = try store.open()
+            try storeCall { try s.disallow(spec, now: Int(Date().timeIntervalSince1970), actor: actorName()) }
+        }
+    }
+
+    struct List: ParsableCommand {
+        @OptionGroup var store: StoreOptions
+        func run() throws {
+            let s = try store.open()
+            for a in try storeCall({ try s.allowlist() }) {
+                print("\(a.key)\t\(a.reason ?? "-")\t\(a.addedBy)\t\(isoTime(a.addedAt))")
+            }
+        }
+    }
+}
+
+struct DelistCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "delist", abstract: "Remove a listing from DNS with a reason; untrusted re-reports are held back for the grace period.")
+    @Argument var key: String
+    @Option(help: "Why (required; kept in the audit log).") var reason: String
+    @Option(help: "Grace period against re-listing by untrusted sources.") var grace: String = "7d"
+    @Option(help: "Evaluate at this ISO 8601 instant.") var now: String?
+    @OptionGroup var store: StoreOptions
+    func run() throws {
+        let spec = try keyArgument(key)
+        let g: Int
+        do { g = try DurationText.seconds(grace) } catch { throw CommandFailure("--grace: \(error)") }
+        let at = try instant(now)
+        let s = try store.open()
+        try storeCall { try s.delist(spec, reason: reason, grace: g, now: at, actor: actorName()) }
+    }
+}
+
+struct RestoreCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "restore", abstract: "Bring back a delisted or expired listing from history.")
+    @Argument var key: String
+    @Option(help: "How long history is kept (at least 7d).") var retention: String = "30d"
+    @Option(help: "Evaluate at this ISO 8601 instant.") var now: String?
+    @OptionGroup var store: StoreOptions
+    func run() throws {
+        let spec = try keyArgument(key)
+        let r: Int
+        do { r = try DurationText.seconds(retention) } catch { throw CommandFailure("--retention: \(error)") }
+        let at = try instant(now)
+        let s = try store.open()
+        try storeCall { try s.restore(spec, retention: r, now: at, actor: actorName()) }
+    }
+}
+
+struct ExpireCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "expire", abstract: "Apply expiry now.")
+    @Option(help: "Evaluate at this ISO 8601 instant.") var now: String?
+    @OptionGroup var store: StoreOptions
+    func run() throws {
+        let at = try instant(now)
+        let s = try store.open()
+        print("expired \(try storeCall { try s.expire(now: at, actor: actorName()) })")
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import Ingestion
+import ListingKeys
+import Store
+import Testing
+
+/// Timelines with an injected clock: expiry, delisting with grace, restore, allowlist.
+@Suite struct LifecycleTests {
+    let store: ListingStore
+    let day = 86400
+    let t0 = 1_800_000_000
+
+    init() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("thurac-life-\(UUID().uuidString)/t.db").path
+        store = try ListingStore(path: path)
+        _ = try store.addSource(name: "isp", kind: .isp, ttl: nil, now: t0, actor: "t")
+        _ = try store.addSource(name: "agency", kind: .agency, ttl: nil, now: t0, actor: "t")
+        for n in ["p1", "p2", "p3"] { _ = try store.addSource(name: n, kind: .public, ttl: nil, now: t0, actor: "t") }
+    }
+
+    func ingest(_ key: String, _ source: String, at: Int) throws {
+        _ = try FeedIngestor(store: store).ingest(text: key + "\n", source: source, format: .plain, category: .spam, ttl: nil, now: at)
+    }
+
+    func published(at t: Int) throws -> Set<String> { Set(try store.published(now: t).map(\.key)) }
+
+    @Test func ispEntriesExpireAgencyOnesStay() throws {
+        try ingest("192.0.2.1", "isp", at: t0)
+        try ingest("192.0.2.2", "agency", at: t0)
+        #expect(try published(at: t0 + 6 * day) == ["192.0.2.1", "192.0.2.2"])
+        #expect(try published(at: t0 + 8 * day) == ["192.0.2.2"], "the ISP report (7 days) has run out")
+        #expect(try store.expire(now: t0 + 8 * day, actor: "t") == 1)
+        #expect(try store.listings(key: "192.0.2.1").first?.state == "expired")
+        #expect(try published(at: t0 + 31 * day).isEmpty, "the agency report (30 days) too")
+    }
+
+    @Test func delistHoldsBackUntrustedRelistingButNotTrusted() throws {
+        try ingest("spam.example", "isp", at: t0)
+        try store.delist(try KeySpec(parsing: "spam.example"), reason: "wrong block", grace: 7 * day, now: t0 + day, actor: "op")
+        #expect(try published(at: t0 + day).isEmpty)
+        for p in ["p1", "p2", "p3"] { try ingest("spam.example", p, at: t0 + 2 * day) }
+        #expect(try published(at: t0 + 2 * day).isEmpty, "public reports within the grace period do not re-list")
+        try ingest("spam.example", "agency", at: t0 + 3 * day)
+        #expect(try published(at: t0 + 3 * day) == ["spam.example"], "a trusted source brings new evidence")
+        #expect(try store.auditLog().contains { $0.action == "delist" && $0.detail == "wrong block" && $0.actor == "op" })
+    }
+
+    @Test func restoreBringsBackADelistedListing() throws {
+        try ingest("192.0.2.5", "isp", at: t0)
+        let key = try KeySpec(parsing: "192.0.2.5")
+        try store.delist(key, reason: "complaint", grace: day, now: t0 + day, actor: "op")
+        try store.restore(key, retention: 30 * day, now: t0 + 2 * day, actor: "op")
+        #expect(try published(at: t0 + 2 * day) == ["192.0.2.5"])
+        #expect(throws: StoreError.self) { try store.restore(key, retention: 30 * day, now: t0 + 2 * day, actor: "op") }
+    }
+
+    @Test func allowlistRemovesAndBlocks() throws {
+        try ingest("192.0.2.9", "agency", at: t0)
+        try store.allow(try KeySpec(parsing: "192.0.2.9"), reason: "partner MTA", now: t0, actor: "op")
+        #expect(try published(at: t0).isEmpty)
+        try ingest("192.0.2.9", "agency", at: t0 + day)
+        #expect(try published(at: t0 + day).isEmpty)
+        try store.disallow(try KeySpec(parsing: "192.0.2.9"), now: t0 + day, actor: "op")
+        #expect(throws: StoreError.self) { try store.disallow(try KeySpec(parsing: "192.0.2.9"), now: t0, actor: "op") }
+    }
+}
