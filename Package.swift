@@ -41,6 +41,9 @@ let package = Package(
         ),
         // Feeds -> reports: formats, policy, one transaction per feed.
         .target(name: "Ingestion", dependencies: ["Store", "ListingKeys"], swiftSettings: strict),
+        // The store's published listings as zones: snapshots to serve, and dumps.
+        .target(
+            name: "Publishing", dependencies: ["Store", "ListingKeys", "Listings", "DNSWire"], swiftSettings: strict),
         // rbldnsd dataset files -> Listings.
         .target(
             name: "RBLDatasets",
@@ -55,7 +58,7 @@ let package = Package(
         .target(
             name: "DNSTransport",
             dependencies: [
-                "Responder", "RBLDatasets", "CUDPBatch",
+                "Responder", "CUDPBatch",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -67,7 +70,7 @@ let package = Package(
         .executableTarget(
             name: "thurac",
             dependencies: [
-                "DNSTransport", "RBLDatasets", "Responder", "Store", "ListingKeys", "Ingestion",
+                "DNSTransport", "RBLDatasets", "Responder", "Store", "ListingKeys", "Ingestion", "Publishing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -77,7 +80,9 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["CLDNS"], path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "DNSWireTests", dependencies: ["DNSWire", "CLDNS"], swiftSettings: strict),
         .testTarget(name: "ListingKeysTests", dependencies: ["ListingKeys"], swiftSettings: strict),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "ListingKeys", "Ingestion"], swiftSettings: strict),
+        .testTarget(
+            name: "StoreTests", dependencies: ["Store", "ListingKeys", "Ingestion", "Publishing", "Listings"],
+            swiftSettings: strict),
         .testTarget(name: "ListingsTests", dependencies: ["Listings", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "RBLDatasetsTests",

@@ -209,3 +209,19 @@ public final class DatasetCatalog {
 
     public var entryCount: Int { entries.values.reduce(0) { $0 + $1.loaded.entryCount } }
 }
+
+/// rbldnsd dataset files as a snapshot source.
+extension DatasetCatalog: SnapshotSource {
+    public func initialSnapshot(now: Int) throws -> (snapshot: ServingSnapshot, diagnostics: [String]) {
+        let (_, loadNotes) = try refresh(now: now)
+        let (snapshot, notes) = snapshot(now: now)
+        return (snapshot, (loadNotes + notes).map(\.description))
+    }
+
+    public func refreshedSnapshot(now: Int, force: Bool) throws -> (snapshot: ServingSnapshot?, diagnostics: [String]) {
+        let (changed, loadNotes) = try refresh(now: now)
+        guard changed || force else { return (nil, loadNotes.map(\.description)) }
+        let (snapshot, notes) = snapshot(now: now)
+        return (snapshot, (loadNotes + notes).map(\.description))
+    }
+}

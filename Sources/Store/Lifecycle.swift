@@ -105,3 +105,18 @@ extension ListingStore {
         }
     }
 }
+
+extension ListingStore {
+    /// Grows with every committed change (the audit log's last id): cheap to poll.
+    public func changeCounter() throws -> Int {
+        try pool.read { db in try Int.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM audit") ?? 0 }
+    }
+
+    /// The next instant after `now` at which a published listing expires.
+    public func nextExpiry(after now: Int) throws -> Int? {
+        try pool.read { db in
+            try Int.fetchOne(
+                db, sql: "SELECT min(expiresAt) FROM listing WHERE state = 'published' AND expiresAt > ?", arguments: [now])
+        }
+    }
+}

@@ -95,15 +95,14 @@ struct RbldnsdCompat: ParsableCommand {
             try daemonize()
         }
         let logger = makeLogger()
-        var cfg = DatasetServer.Configuration(endpoints: endpoints, zones: zones)
-        cfg.load = load
+        var cfg = DNSServer.Configuration(endpoints: endpoints)
         cfg.checkInterval = check
         cfg.statsPath = statsFile.map { $0.hasPrefix("+") ? String($0.dropFirst()) : $0 }
         if let l = logFile { cfg.queryLogPath = l.hasPrefix("+") ? String(l.dropFirst()) : l }
         cfg.responder.versionText =
             versionLevel == 0 ? Array("thurac (rbldnsd-compatible)".utf8) : versionLevel == 1 ? Array("rbldnsd".utf8) : nil
-        let server: DatasetServer
-        do { server = try DatasetServer(configuration: cfg, logger: logger) } catch {
+        let server: DNSServer
+        do { server = try DNSServer(configuration: cfg, source: DatasetCatalog(specs: zones, options: load), logger: logger) } catch {
             if quiet { Foundation.exit(1) }
             throw CommandFailure("\(error)")
         }

@@ -2,7 +2,9 @@ import ArgumentParser
 import DNSTransport
 import Foundation
 import Logging
+import Publishing
 import RBLDatasets
+import Store
 
 @main
 struct Thurac: ParsableCommand {
@@ -17,7 +19,7 @@ struct Thurac: ParsableCommand {
 }
 
 /// Runs until SIGTERM or SIGINT, then stops the server cleanly.
-func runUntilSignalled(_ server: DatasetServer) -> Never {
+func runUntilSignalled(_ server: DNSServer) -> Never {
     signal(SIGTERM, SIG_IGN)
     signal(SIGINT, SIG_IGN)
     let queue = DispatchQueue(label: "thurac.signals")
@@ -95,25 +97,42 @@ struct Serve: ParsableCommand {
     var db: String?
 
     func run() throws {
-        guard !zone.isEmpty else {
-            throw CommandFailure(
-                "serving from the listings store is not available in this build yet; give datasets with --zone ZONE:TYPE:FILE")
-        }
         let logger = makeLogger()
+        if zone.isEmpty {
+            // The default way thurac runs: the shipped zones, from the store, changes live.
+            let endpoints = try (listen.isEmpty ? ["127.0.0.1:5300"] : listen).map { try parseEndpoint($0) }
+            var cfg = DNSServer.Configuration(endpoints: endpoints)
+            cfg.checkInterval = min(check, 0.25)
+            cfg.queryLogPath = queryLog
+            cfg.queryLogLeavesOutNXDOMAIN = queryLogNoNXDOMAIN
+            if let n = udpThreads { cfg.udpThreads = max(1, n) }
+            let store: ListingStore
+            do { store = try ListingStore(path: db ?? "var/thurac.db") } catch { throw CommandFailure("\(error)") }
+            let server: DNSServer
+            do { server = try DNSServer(configuration: cfg, source: StoreSnapshotSource(store: store), logger: logger) } catch {
+                throw CommandFailure("\(error)")
+            }
+            try server.start()
+            runUntilSignalled(server)
+        }
         var specs: [ZoneSpec] = []
         for z in zone {
             do { specs.append(try ZoneSpec(parsing: z)) } catch { throw CommandFailure("--zone \(error)") }
         }
         let endpoints = try (listen.isEmpty ? ["127.0.0.1:5300"] : listen).map { try parseEndpoint($0) }
-        var cfg = DatasetServer.Configuration(endpoints: endpoints, zones: specs)
+        var cfg = DNSServer.Configuration(endpoints: endpoints)
         guard let t = DatasetLoader.parseTime(Array(ttl.utf8)) else { throw CommandFailure("invalid --ttl '\(ttl)'") }
-        cfg.load.defaultTTL = t
+        var load = LoadOptions()
+        load.defaultTTL = t
         cfg.checkInterval = check
         cfg.queryLogPath = queryLog
         cfg.queryLogLeavesOutNXDOMAIN = queryLogNoNXDOMAIN
         if let n = udpThreads { cfg.udpThreads = max(1, n) }
-        let server: DatasetServer
-        do { server = try DatasetServer(configuration: cfg, logger: logger) } catch {
+        let server: DNSServer
+        do {
+            server = try DNSServer(
+                configuration: cfg, source: DatasetCatalog(specs: specs, options: load), logger: logger)
+        } catch {
             throw CommandFailure("\(error)")
         }
         try server.start()

@@ -3,19 +3,16 @@ import CUDPBatch
 import Foundation
 import Listings
 import Logging
-import RBLDatasets
 import Responder
 import Synchronization
 
-/// Serves rbldnsd datasets: loads them, answers on UDP and TCP, watches the files and swaps in
-/// a new snapshot when one changes (or on SIGHUP), keeping the last good data of a dataset whose
-/// new version fails to load.
-public final class DatasetServer: @unchecked Sendable {
+/// The DNS server: answers on UDP and TCP from the current snapshot, and asks its snapshot
+/// source for a newer one every check interval and on SIGHUP, swapping it in whole. A failed
+/// rebuild keeps the current data.
+public final class DNSServer: @unchecked Sendable {
     public struct Configuration: Sendable {
         public var endpoints: [UDPWorkers.Endpoint]
-        public var zones: [ZoneSpec]
-        public var load = LoadOptions()
-        /// Seconds between file checks; 0 disables polling (SIGHUP still reloads).
+        /// Seconds between checks for new data; 0 disables polling (SIGHUP still reloads).
         public var checkInterval: Double = 1
         public var udpThreads = max(1, ProcessInfo.processInfo.activeProcessorCount)
         public var responder = ResponderOptions()
@@ -23,16 +20,15 @@ public final class DatasetServer: @unchecked Sendable {
         public var queryLogLeavesOutNXDOMAIN = false
         public var statsPath: String? = nil
         public var tcp = true
-        public init(endpoints: [UDPWorkers.Endpoint], zones: [ZoneSpec]) {
+        public init(endpoints: [UDPWorkers.Endpoint]) {
             self.endpoints = endpoints
-            self.zones = zones
         }
     }
 
     public let configuration: Configuration
     public private(set) var udp: [UDPWorkers] = []
     public private(set) var tcp: [TCPServer] = []
-    let catalog: DatasetCatalog
+    let source: any SnapshotSource
     let cell: SnapshotCell
     let counters: QueryCounters
     let logger: Logger
@@ -42,18 +38,16 @@ public final class DatasetServer: @unchecked Sendable {
     private var usr1: (any DispatchSourceSignal)?
     private let queue = DispatchQueue(label: "thurac.reload")
 
-    public init(configuration: Configuration, logger: Logger) throws {
+    public init(configuration: Configuration, source: any SnapshotSource, logger: Logger) throws {
         self.configuration = configuration
         self.logger = logger
-        catalog = DatasetCatalog(specs: configuration.zones, options: configuration.load)
+        self.source = source
         let now = Int(Date().timeIntervalSince1970)
         let started = Date()
-        let (_, diagnostics) = try catalog.refresh(now: now)
+        let (snapshot, diagnostics) = try source.initialSnapshot(now: now)
         for d in diagnostics { logger.warning("\(d)") }
-        let (snapshot, notes) = catalog.snapshot(now: now)
-        for d in notes { logger.warning("\(d)") }
         logger.info(
-            "loaded \(catalog.entryCount) entries in \(snapshot.zones.count) zones in \(String(format: "%.3f", Date().timeIntervalSince(started))) s")
+            "loaded \(source.entryCount) entries in \(snapshot.zones.count) zones in \(String(format: "%.3f", Date().timeIntervalSince(started))) s")
         cell = SnapshotCell(snapshot)
         // Loading leaves the file buffers and builders freed but held by malloc; give them back.
         cudp_release_free_memory()
@@ -128,15 +122,13 @@ public final class DatasetServer: @unchecked Sendable {
         let now = Int(Date().timeIntervalSince1970)
         let started = Date()
         do {
-            let (changed, diagnostics) = try catalog.refresh(now: now)
+            let (fresh, diagnostics) = try source.refreshedSnapshot(now: now, force: reason != nil)
             for d in diagnostics { logger.warning("\(d)") }
-            guard changed || reason != nil else { return }
-            let (snapshot, notes) = catalog.snapshot(now: now)
-            for d in notes { logger.warning("\(d)") }
+            guard let snapshot = fresh else { return }
             cell.publish(snapshot)
             cudp_release_free_memory()
             logger.info(
-                "reloaded\(reason.map { " (\($0))" } ?? ""): \(catalog.entryCount) entries in \(String(format: "%.3f", Date().timeIntervalSince(started))) s")
+                "reloaded\(reason.map { " (\($0))" } ?? ""): \(source.entryCount) entries in \(String(format: "%.3f", Date().timeIntervalSince(started))) s")
         } catch {
             logger.error("reload failed, keeping the current data: \(error)")
         }

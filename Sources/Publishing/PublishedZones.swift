@@ -1,0 +1,139 @@
+import DNSWire
+import ListingKeys
+import Listings
+import Store
+
+/// What a zone publishes (SPEC §5 shipped zones).
+public enum ZoneRole: String, Sendable, CaseIterable {
+    /// IPv4 and IPv6 listings, reversed (bl).
+    case addresses
+    /// Domains, exact and subtree (dbl).
+    case domains
+    /// SHA-1 of e-mail addresses under `_email` (hbl).
+    case hashedAddresses
+    /// The allowlist as a DNSWL (wl).
+    case allowlist
+}
+
+public struct ZoneDefinition: Sendable, Equatable {
+    public var name: String
+    public var role: ZoneRole
+    public init(name: String, role: ZoneRole) {
+        self.name = name
+        self.role = role
+    }
+
+    /// The shipped defaults. The zone configuration in Zones/ will rename them.
+    public static let defaults: [ZoneDefinition] = [
+        ZoneDefinition(name: "bl.ninhthuan.gov.vn", role: .addresses),
+        ZoneDefinition(name: "dbl.ninhthuan.gov.vn", role: .domains),
+        ZoneDefinition(name: "hbl.ninhthuan.gov.vn", role: .hashedAddresses),
+        ZoneDefinition(name: "wl.ninhthuan.gov.vn", role: .allowlist),
+    ]
+}
+
+/// One published record of a zone: a key, its category (A code) and reason (TXT).
+public struct PublishedEntry: Sendable, Equatable {
+    public var key: KeySpec
+    public var category: Category
+    public var reason: String?
+    /// The store's key text (the e-mail address for hashed zones, before hashing).
+    public var source: ListingStore.ListingRow?
+}
+
+public enum PublishedZones {
+    /// RFC 5782 test points: always listed, never expiring.
+    static func testPoints(_ role: ZoneRole) -> [PublishedEntry] {
+        switch role {
+        case .addresses, .allowlist:
+            return [PublishedEntry(key: KeySpec(key: .ipv4(first: 0x7F00_0002, last: 0x7F00_0002), excluded: false), category: .spam, reason: "RFC 5782 test point", source: nil)]
+        case .domains, .hashedAddresses:
+            return []
+        }
+    }
+
+    /// The entries a zone publishes at `now`.
+    public static func entries(_ role: ZoneRole, store: ListingStore, now: Int) throws -> [PublishedEntry] {
+        var out = testPoints(role)
+        if role == .allowlist {
+            for a in try store.allowlist() {
+                guard let k = try? KeySpec(parsing: a.key) else { continue }
+                out.append(PublishedEntry(key: k, category: .spam, reason: a.reason, source: nil))
+            }
+            return out
+        }
+        for row in try store.published(now: now) {
+            guard let k = try? KeySpec(parsing: row.key), let c = Category(rawValue: row.category) else { continue }
+            let fits: Bool
+            switch (role, k.key) {
+            case (.addresses, .ipv4), (.addresses, .ipv6), (.domains, .domain), (.hashedAddresses, .email): fits = true
+            default: fits = false
+            }
+            if fits { out.append(PublishedEntry(key: k, category: c, reason: row.reason, source: row)) }
+        }
+        return out
+    }
+
+    /// TXT template: the reason, or a default naming the category; `$` is the queried key.
+    static func template(_ e: PublishedEntry) -> [UInt8] {
+        let text = e.reason ?? "Listed as \(e.category.rawValue) source: $"
+        return text.utf8.map { $0 == UInt8(ascii: "$") ? AnswerValue.keyMarker : $0 }
+    }
+
+    /// Builds the zone's dataset for the responder.
+    public static func dataset(_ role: ZoneRole, entries: [PublishedEntry], ttl: UInt32) -> ZoneDataset {
+        var values = ValueTableBuilder()
+        var v4: [AddressInterval<UInt32>] = []
+        var v4Excluded: [AddressInterval<UInt32>] = []
+        var v6: [AddressInterval<UInt128>] = []
+        var v6Excluded: [AddressInterval<UInt128>] = []
+        var names = DomainSetBuilder()
+        names.values = values
+        for e in entries {
+            let value = AnswerValue(address: e.category.defaultReturnCode, template: template(e))
+            switch e.key.key {
+            case .ipv4(let first, let last):
+                if e.key.excluded {
+                    v4Excluded.append(AddressInterval(start: first, end: last, ref: .excluded))
+                } else {
+                    v4.append(AddressInterval(start: first, end: last, ref: values.intern(value)))
+                }
+            case .ipv6(let a, let n):
+                let last = n == 0 ? UInt128.max : a | (UInt128.max >> n)
+                if e.key.excluded {
+                    v6Excluded.append(AddressInterval(start: a, end: last, ref: .excluded))
+                } else {
+                    v6.append(AddressInterval(start: a, end: last, ref: values.intern(value)))
+                }
+            case .domain(let name, let subtree):
+                let wire = relativeWire(name)
+                let r = e.key.excluded ? ValueRef.excluded : names.values.intern(value)
+                names.add(wire, exact: subtree ? nil : r, subtree: subtree ? r : nil)
+            case .email(let address):
+                let wire = relativeWire(ListingKey.hashedLabel(email: address) + "._email")
+                let r = e.key.excluded ? ValueRef.excluded : names.values.intern(value)
+                names.add(wire, exact: r, subtree: nil)
+            }
+        }
+        if role == .domains || role == .hashedAddresses {
+            names.add(relativeWire("test"), exact: names.values.intern(AnswerValue(address: 0x7F00_0002, template: Array("RFC 5782 test point".utf8))), subtree: nil)
+        }
+        // Several categories on one range answer together; exclusions are laid over the listings.
+        let ipv4 = IntervalMap(IntervalAlgebra.overlay(IntervalAlgebra.flatten(v4, values: &values), IntervalAlgebra.flatten(v4Excluded, values: &values)))
+        let ipv6 = IntervalMap(IntervalAlgebra.overlay(IntervalAlgebra.flatten(v6, values: &values), IntervalAlgebra.flatten(v6Excluded, values: &values)))
+        let hasIP = role == .addresses || role == .allowlist
+        return ZoneDataset(
+            name: role.rawValue, ttl: ttl, ipValues: values.build(), ipv4: hasIP ? ipv4 : nil, ipv6: hasIP ? ipv6 : nil,
+            domains: hasIP ? nil : names.build(), records: nil)
+    }
+
+    /// Labels of a relative name, lower-cased wire form without the root octet.
+    static func relativeWire(_ name: String) -> [UInt8] {
+        var out: [UInt8] = []
+        for label in name.lowercased().split(separator: ".") {
+            out.append(UInt8(label.utf8.count))
+            out.append(contentsOf: label.utf8)
+        }
+        return out
+    }
+}
