@@ -118,13 +118,30 @@ public enum PublishedZones {
         if role == .domains || role == .hashedAddresses {
             names.add(relativeWire("test"), exact: names.values.intern(AnswerValue(address: 0x7F00_0002, template: Array("RFC 5782 test point".utf8))), subtree: nil)
         }
-        // Several categories on one range answer together; exclusions are laid over the listings.
-        let ipv4 = IntervalMap(IntervalAlgebra.overlay(IntervalAlgebra.flatten(v4, values: &values), IntervalAlgebra.flatten(v4Excluded, values: &values)))
-        let ipv6 = IntervalMap(IntervalAlgebra.overlay(IntervalAlgebra.flatten(v6, values: &values), IntervalAlgebra.flatten(v6Excluded, values: &values)))
+        let ipv4 = IntervalMap(layered(v4 + v4Excluded, values: &values))
+        let ipv6 = IntervalMap(layered(v6 + v6Excluded, values: &values))
         let hasIP = role == .addresses || role == .allowlist
         return ZoneDataset(
             name: role.rawValue, ttl: ttl, ipValues: values.build(), ipv4: hasIP ? ipv4 : nil, ipv6: hasIP ? ipv6 : nil,
             domains: hasIP ? nil : names.build(), records: nil)
+    }
+
+    /// The more specific entry decides: entries are laid over each other from the widest to the
+    /// narrowest (by powers of two), so an exclusion inside a listed range hides it, and a listing
+    /// inside that exclusion shows again. Entries of one size that overlap answer together
+    /// (several categories), unless one of them is an exclusion.
+    static func layered<A>(_ entries: [AddressInterval<A>], values: inout ValueTableBuilder) -> [AddressInterval<A>] {
+        var bySize = [[AddressInterval<A>]](repeating: [], count: A.bitWidth + 1)
+        for e in entries {
+            let span = e.end - e.start
+            let bits = span == A.max ? A.bitWidth : (A.bitWidth - (span &+ 1).leadingZeroBitCount - 1)
+            bySize[max(0, bits)].append(e)
+        }
+        var result: [AddressInterval<A>] = []
+        for group in bySize.reversed() where !group.isEmpty {
+            result = IntervalAlgebra.overlay(result, IntervalAlgebra.flatten(group, values: &values))
+        }
+        return result
     }
 
     /// Labels of a relative name, lower-cased wire form without the root octet.

@@ -43,3 +43,56 @@ struct StoreServingTests {
         #expect(Decoded(try DNSClient.query("77.2.0.192.\(zone)", type: 1, port: server.port))?.rcode == 3)
     }
 }
+
+/// The rbldnsd dump of a store loads into rbldnsd unchanged and answers like thurac.
+@Suite(.serialized)
+struct DumpTests {
+    @Test func rbldnsdAnswersTheDumpLikeThurac() throws {
+        let dir = temporaryDirectory()
+        let db = dir.appendingPathComponent("var/thurac.db").path
+        #expect(try CLITests.thurac(["sources", "add", "mic", "--kind", "agency", "--db", db]).status == 0)
+        let feed = dir.appendingPathComponent("feed.csv")
+        try """
+            key,category,reason
+            10.0.0.0/16,spam,big net $
+            !10.0.5.0/24,spam,
+            10.0.5.7,fraud,phish $
+            10.0.9.0/24,malware,both categories $
+            192.0.2.0-192.0.2.40,advertising,ads
+            2001:db8::/32,malware,v6 net
+            2001:db8::/48,fraud,v6 inner
+            spam.example,fraud,phishing domain $
+            *.evil.example,spam,everything below
+            """.write(to: feed, atomically: true, encoding: .utf8)
+        #expect(try CLITests.thurac(["ingest", "--source", "mic", "--db", db, feed.path]).status == 0)
+        var zones: [String] = []
+        for z in ["bl.ninhthuan.gov.vn", "dbl.ninhthuan.gov.vn"] {
+            let out = dir.appendingPathComponent("\(z).rbldnsd").path
+            #expect(try CLITests.thurac(["dump", "--zone", z, "--format", "rbldnsd", "--output", out, "--db", db]).status == 0)
+            zones.append("\(z):combined:\(out)")
+        }
+        let rbldnsd = try ServerProcess.rbldnsd(zones)
+        defer { rbldnsd.stop() }
+        let thurac = try ServerProcess.thurac(["serve", "--listen", "127.0.0.1:0", "--db", db])
+        defer { thurac.stop() }
+        let bl = "bl.ninhthuan.gov.vn"
+        var names: [String] = []
+        for a in ["10.0.0.1", "10.0.5.1", "10.0.5.7", "10.0.9.9", "10.0.255.255", "10.1.0.0", "192.0.2.0", "192.0.2.40", "192.0.2.41", "127.0.0.2", "127.0.0.1"] {
+            names.append(a.split(separator: ".").reversed().joined(separator: ".") + "." + bl)
+        }
+        names.append(nibbles(UInt128(0x2001_0DB8) << 96 | 5) + "." + bl)
+        names.append(nibbles(UInt128(0x2001_0DB8_0001) << 80) + "." + bl)
+        names.append(nibbles(UInt128(0x2001_0DB9) << 96) + "." + bl)
+        for d in ["spam.example", "www.spam.example", "a.evil.example", "a.b.evil.example", "test", "other.example"] {
+            names.append(d + ".dbl.ninhthuan.gov.vn")
+        }
+        for name in names {
+            for type: UInt16 in [1, 16] {
+                let ours = try #require(Decoded(try DNSClient.query(name, type: type, port: thurac.port)))
+                let theirs = try #require(Decoded(try DNSClient.query(name, type: type, port: rbldnsd.port)))
+                #expect(ours.aSet == theirs.aSet, "\(name) A: thurac \(ours.aSet) rbldnsd \(theirs.aSet)")
+                #expect(ours.txtSet == theirs.txtSet, "\(name) TXT: thurac \(ours.txtSet) rbldnsd \(theirs.txtSet)")
+            }
+        }
+    }
+}

@@ -1,0 +1,150 @@
+import Foundation
+import ListingKeys
+import Listings
+import Store
+
+/// `thurac dump`: a zone as it is published, in rbldnsd form (from the same compiled dataset the
+/// server answers from, so rbldnsd answers like thurac), or as CSV / JSON lines with provenance.
+public enum ZoneDump {
+    public enum Format: String, CaseIterable, Sendable {
+        case rbldnsd, csv, json
+    }
+
+    public static func render(
+        _ zone: ZoneDefinition, format: Format, store: ListingStore, now: Int, ttl: UInt32 = 2100
+    ) throws -> String {
+        let entries = try PublishedZones.entries(zone.role, store: store, now: now)
+        switch format {
+        case .rbldnsd: return rbldnsd(zone, dataset: PublishedZones.dataset(zone.role, entries: entries, ttl: ttl), ttl: ttl)
+        case .csv, .json: return try provenance(entries, format: format, store: store)
+        }
+    }
+
+    /// A `combined` dataset: load it with `rbldnsd ... ZONE:combined:FILE`.
+    static func rbldnsd(_ zone: ZoneDefinition, dataset ds: ZoneDataset, ttl: UInt32) -> String {
+        var out = "# \(zone.name) as published by thurac; load with rbldnsd \(zone.name):combined:FILE\n"
+        out += "$SOA \(ttl) ns1.\(zone.name). hostmaster.\(zone.name). 0 1h 10m 1w 5m\n$NS \(ttl) ns1.\(zone.name).\n"
+        out += "$TTL \(ttl)\n"
+        func value(_ table: ValueTable, _ i: Int) -> String {
+            let start = Int(table.templateStarts[i])
+            let end = Int(table.templateStarts[i + 1])
+            let text = String(decoding: table.templates[start..<end].map { $0 == AnswerValue.keyMarker ? UInt8(ascii: "$") : $0 }, as: UTF8.self)
+            let a = table.addresses[i]
+            return ":\(a >> 24).\(a >> 16 & 255).\(a >> 8 & 255).\(a & 255):\(text)"
+        }
+        if ds.hasIPv4 {
+            out += "$DATASET ip4set:\(zone.role.rawValue)-ipv4 @\n"
+            for iv in ds.ipv4.listedIntervals() {
+                let range = iv.start == iv.end ? dotted(iv.start) : "\(dotted(iv.start))-\(dotted(iv.end))"
+                ds.ipValues.forEachValue(iv.ref) { out += "\(range) \(value(ds.ipValues, $0))\n" }
+            }
+        }
+        if ds.hasIPv6 {
+            // ip6trie holds one value per prefix: a range answering with several values is
+            // written into as many ip6trie sections, which rbldnsd consults together.
+            let intervals = ds.ipv6.listedIntervals()
+            var layers = 1
+            for iv in intervals {
+                var n = 0
+                ds.ipValues.forEachValue(iv.ref) { _ in n += 1 }
+                layers = max(layers, n)
+            }
+            for layer in 0..<layers {
+                out += "$DATASET ip6trie:\(zone.role.rawValue)-ipv6-\(layer + 1) @\n"
+                for iv in intervals {
+                    var k = 0
+                    var chosen: Int? = nil
+                    ds.ipValues.forEachValue(iv.ref) { v in
+                        if k == layer { chosen = v }
+                        k += 1
+                    }
+                    guard let v = chosen else { continue }
+                    for (a, n) in prefixes(from: iv.start, through: iv.end) {
+                        out += "\(ipv6(a))/\(n) \(value(ds.ipValues, v))\n"
+                    }
+                }
+            }
+        }
+        if let names = ds.domains {
+            out += "$DATASET dnset:\(zone.role.rawValue) @\n"
+            for i in 0..<names.index.count {
+                let name = text(names.index.name(i))
+                let exact = names.exact[i]
+                let subtree = names.subtree[i]
+                if exact == .excluded { out += "!\(name)\n" }
+                if subtree == .excluded { out += "!*.\(name)\n" }
+                names.values.forEachValue(exact) { out += "\(name) \(value(names.values, $0))\n" }
+                names.values.forEachValue(subtree) { out += "*.\(name) \(value(names.values, $0))\n" }
+            }
+        }
+        return out
+    }
+
+    static func provenance(_ entries: [PublishedEntry], format: Format, store: ListingStore) throws -> String {
+        var out = format == .csv ? "key,category,reason,first_seen,last_seen,expires,reports,sources\n" : ""
+        for e in entries {
+            guard let row = e.source else { continue }  // test points have no provenance
+            let sources = try store.reporters(key: row.key).map(\.source)
+            let first = iso(row.firstSeen)
+            let last = iso(row.lastSeen)
+            let expires = row.expiresAt.map(iso) ?? ""
+            if format == .csv {
+                let fields = [row.key, row.category, row.reason ?? "", first, last, expires, "\(row.reportCount)", sources.joined(separator: " ")]
+                out += fields.map(csvField).joined(separator: ",") + "\n"
+            } else {
+                var object: [String: Any] = [
+                    "key": row.key, "category": row.category, "first_seen": first, "last_seen": last,
+                    "reports": row.reportCount, "sources": sources,
+                ]
+                if let r = row.reason { object["reason"] = r }
+                if let x = row.expiresAt { object["expires"] = iso(x) }
+                let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+                out += String(decoding: data, as: UTF8.self) + "\n"
+            }
+        }
+        return out
+    }
+
+    static func csvField(_ s: String) -> String {
+        s.contains(",") || s.contains("\"") || s.contains("\n") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+    }
+
+    static func iso(_ t: Int) -> String { ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(t))) }
+
+    static func dotted(_ a: UInt32) -> String { "\(a >> 24).\(a >> 16 & 255).\(a >> 8 & 255).\(a & 255)" }
+
+    static func ipv6(_ a: UInt128) -> String {
+        ListingKey.ipv6(address: a, prefixLength: 128).description
+    }
+
+    static func text(_ wire: [UInt8]) -> String {
+        var parts: [String] = []
+        var o = 0
+        while o < wire.count {
+            let n = Int(wire[o])
+            parts.append(String(decoding: wire[(o + 1)..<(o + 1 + n)], as: UTF8.self))
+            o += 1 + n
+        }
+        return parts.joined(separator: ".")
+    }
+
+    /// The fewest CIDR blocks covering [first, last] exactly.
+    static func prefixes(from first: UInt128, through last: UInt128) -> [(UInt128, Int)] {
+        var out: [(UInt128, Int)] = []
+        var a = first
+        while true {
+            // Largest block aligned at `a` that stays within `last`.
+            var size = a == 0 ? 128 : a.trailingZeroBitCount
+            while size > 0 {
+                let span = size == 128 ? UInt128.max : (UInt128(1) << size) - 1
+                if a <= last, last - a >= span { break }
+                size -= 1
+            }
+            out.append((a, 128 - size))
+            let span = size == 128 ? UInt128.max : (UInt128(1) << size) - 1
+            if a > last - span || a + span == last { break }
+            a += span + 1
+        }
+        return out
+    }
+}
