@@ -44,6 +44,7 @@ public struct Policy: Sendable {
 
 extension ListingStore {
     /// Applies one feed in one transaction: all of it or, if anything fails, none of it.
+    /// Statements are prepared once per connection (cached), not once per line.
     public func ingest(
         _ reports: [ReportInput], source name: String, ttlOverride: Int?, now: Int, rejected: Int = 0,
         policy: Policy = Policy()
@@ -56,66 +57,55 @@ extension ListingStore {
             counts.rejected = rejected
             for r in reports {
                 let key = r.key.description
-                if try Int.fetchOne(db, sql: "SELECT 1 FROM allowlist WHERE key = ?", arguments: [r.key.key.description]) != nil {
+                if try Int.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM allowlist WHERE key = ?"), arguments: [r.key.key.description]) != nil {
                     counts.allowlisted += 1
                     continue
                 }
                 let seen = r.seen ?? now
                 let ttl = r.ttl ?? ttlOverride ?? source.effectiveTTL
-                try db.execute(
-                    sql: """
+                try db.cachedStatement(sql: """
                         INSERT INTO report (sourceId, key, excluded, category, reason, evidence, seenAt, ttl, receivedAt)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                         ON CONFLICT (sourceId, key, category) DO UPDATE SET
                           seenAt = max(seenAt, excluded.seenAt), ttl = excluded.ttl,
                           reason = coalesce(excluded.reason, reason), evidence = coalesce(excluded.evidence, evidence),
                           receivedAt = excluded.receivedAt
-                        """,
-                    arguments: [source.id, key, r.key.excluded, r.category.rawValue, r.reason, r.evidence, seen, ttl, now])
+                        """).execute(arguments: [source.id, key, r.key.excluded, r.category.rawValue, r.reason, r.evidence, seen, ttl, now])
                 let expires = ttl.map { seen + $0 }
                 // Published when a trusted source reported it, or enough distinct public ones lately.
-                let trusted = try Int.fetchOne(
-                    db,
-                    sql: """
+                let trusted = try Int.fetchOne(db.cachedStatement(sql: """
                         SELECT count(*) FROM report JOIN source ON source.id = report.sourceId
                         WHERE report.key = ? AND report.category = ? AND source.kind != 'public'
-                        """, arguments: [key, r.category.rawValue]) ?? 0
-                let publicRecent = try Int.fetchOne(
-                    db,
-                    sql: """
+                        """), arguments: [key, r.category.rawValue]) ?? 0
+                let publicRecent = try Int.fetchOne(db.cachedStatement(sql: """
                         SELECT count(DISTINCT report.sourceId) FROM report JOIN source ON source.id = report.sourceId
                         WHERE report.key = ? AND report.category = ? AND source.kind = 'public' AND report.seenAt >= ?
-                        """, arguments: [key, r.category.rawValue, now - policy.publicWindow]) ?? 0
+                        """), arguments: [key, r.category.rawValue, now - policy.publicWindow]) ?? 0
                 var graceActive = false
-                if let grace = try Int.fetchOne(db, sql: "SELECT graceUntil FROM delisting WHERE key = ?", arguments: [key]) {
+                if let grace = try Int.fetchOne(db.cachedStatement(sql: "SELECT graceUntil FROM delisting WHERE key = ?"), arguments: [key]) {
                     graceActive = grace > now && !source.kind.isTrusted
                 }
                 let publish = !graceActive && (trusted > 0 || publicRecent >= policy.publicReporters)
                 let state = publish ? "published" : "pending"
-                let reportCount = try Int.fetchOne(
-                    db, sql: "SELECT count(*) FROM report WHERE key = ? AND category = ?", arguments: [key, r.category.rawValue]) ?? 1
-                let existing = try Row.fetchOne(
-                    db, sql: "SELECT state, expiresAt FROM listing WHERE key = ? AND category = ?",
-                    arguments: [key, r.category.rawValue])
+                let reportCount = try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM report WHERE key = ? AND category = ?"), arguments: [key, r.category.rawValue]) ?? 1
+                let existing = try Row.fetchOne(db.cachedStatement(sql: "SELECT state, expiresAt FROM listing WHERE key = ? AND category = ?"), arguments: [key, r.category.rawValue])
                 if let existing {
                     let oldExpiry: Int? = existing["expiresAt"]
                     // A listing never expires earlier because of a shorter report; nil means never.
                     let newExpiry: Int? = (oldExpiry == nil || expires == nil) ? nil : max(oldExpiry!, expires!)
                     let wasPublished = (existing["state"] as String) == "published"
                     let newState = wasPublished ? "published" : state
-                    try db.execute(
-                        sql: """
+                    try db.cachedStatement(sql: """
                             UPDATE listing SET state = ?, lastSeen = max(lastSeen, ?), expiresAt = ?, reportCount = ?,
                               reason = coalesce(?, reason)
                             WHERE key = ? AND category = ?
-                            """, arguments: [newState, seen, newExpiry, reportCount, r.reason, key, r.category.rawValue])
+                            """).execute(arguments: [newState, seen, newExpiry, reportCount, r.reason, key, r.category.rawValue])
                     if newState == "published" { counts.refreshed += 1 } else { counts.pending += 1 }
                 } else {
-                    try db.execute(
-                        sql: """
+                    try db.cachedStatement(sql: """
                             INSERT INTO listing (key, category, state, firstSeen, lastSeen, expiresAt, reportCount, reason)
                             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                            """, arguments: [key, r.category.rawValue, state, seen, seen, expires, reportCount, r.reason])
+                            """).execute(arguments: [key, r.category.rawValue, state, seen, seen, expires, reportCount, r.reason])
                     if publish { counts.added += 1 } else { counts.pending += 1 }
                 }
             }

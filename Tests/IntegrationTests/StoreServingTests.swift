@@ -96,3 +96,40 @@ struct DumpTests {
         }
     }
 }
+
+/// A killed ingest leaves the store as before or after the feed, never in between.
+@Suite(.serialized)
+struct CrashSafetyTests {
+    @Test func killedIngestAppliesAllOrNothing() throws {
+        let dir = temporaryDirectory()
+        let db = dir.appendingPathComponent("var/thurac.db").path
+        #expect(try CLITests.thurac(["sources", "add", "isp", "--kind", "isp", "--db", db]).status == 0)
+        let count = 5_000
+        var text = ""
+        for i in 0..<count { text += "10.\(i >> 16 & 255).\(i >> 8 & 255).\(i & 255)\n" }
+        let feed = dir.appendingPathComponent("big.txt")
+        try text.write(to: feed, atomically: true, encoding: .utf8)
+        func publishedCount() throws -> Int {
+            let r = try CLITests.thurac(["dump", "--zone", "bl.ninhthuan.gov.vn", "--format", "csv", "--db", db])
+            return r.out.split(separator: "\n").count - 1
+        }
+        var outcomes = Set<Int>()
+        for delay in [150_000, 400_000, 900_000] as [UInt32] {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: thuracBinary)
+            p.arguments = ["ingest", "--source", "isp", "--db", db, feed.path]
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            usleep(delay)
+            kill(p.processIdentifier, SIGKILL)
+            while p.isRunning { usleep(10_000) }
+            let n = try publishedCount()
+            #expect(n == 0 || n == count, "a killed ingest left \(n) of \(count) listings")
+            outcomes.insert(n)
+        }
+        // And the store still works: a full ingest completes.
+        #expect(try CLITests.thurac(["ingest", "--source", "isp", "--db", db, feed.path]).status == 0)
+        #expect(try publishedCount() == count)
+    }
+}
