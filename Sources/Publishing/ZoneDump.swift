@@ -29,8 +29,7 @@ public enum ZoneDump {
             let start = Int(table.templateStarts[i])
             let end = Int(table.templateStarts[i + 1])
             let text = String(decoding: table.templates[start..<end].map { $0 == AnswerValue.keyMarker ? UInt8(ascii: "$") : $0 }, as: UTF8.self)
-            let a = table.addresses[i]
-            return ":\(a >> 24).\(a >> 16 & 255).\(a >> 8 & 255).\(a & 255):\(text)"
+            return ":\(dotted(table.addresses[i])):\(text)"
         }
         if ds.hasIPv4 {
             out += "$DATASET ip4set:\(zone.role.rawValue)-ipv4 @\n"
@@ -111,7 +110,7 @@ public enum ZoneDump {
 
     static func iso(_ t: Int) -> String { ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(t))) }
 
-    static func dotted(_ a: UInt32) -> String { "\(a >> 24).\(a >> 16 & 255).\(a >> 8 & 255).\(a & 255)" }
+    static func dotted(_ a: UInt32) -> String { ListingKey.ipv4(first: a, last: a).description }
 
     static func ipv6(_ a: UInt128) -> String {
         ListingKey.ipv6(address: a, prefixLength: 128).description
