@@ -44,7 +44,9 @@ public struct Policy: Sendable {
 
 extension ListingStore {
     /// Applies one feed in one transaction: all of it or, if anything fails, none of it.
-    /// Statements are prepared once per connection (cached), not once per line.
+    /// The feed goes into a temporary table and is merged with a handful of set statements
+    /// (reports, then the policy decision per key, then listings), not one round of SQL per line.
+    /// Several lines for one key and category in a feed count as one report.
     public func ingest(
         _ reports: [ReportInput], source name: String, ttlOverride: Int?, now: Int, rejected: Int = 0,
         policy: Policy = Policy()
@@ -55,60 +57,94 @@ extension ListingStore {
             let source = Self.source(row)
             var counts = IngestCounts()
             counts.rejected = rejected
+            let allowed = Set(try String.fetchAll(db, sql: "SELECT key FROM allowlist"))
+
+            try db.execute(
+                sql: """
+                    CREATE TEMP TABLE IF NOT EXISTS feed (
+                      key TEXT NOT NULL, excluded INTEGER NOT NULL, category TEXT NOT NULL, reason TEXT,
+                      evidence TEXT, seenAt INTEGER NOT NULL, ttl INTEGER, expiresAt INTEGER,
+                      PRIMARY KEY (key, category)) WITHOUT ROWID;
+                    DELETE FROM feed;
+                    """)
+            let insert = try db.cachedStatement(
+                sql: """
+                    INSERT INTO feed (key, excluded, category, reason, evidence, seenAt, ttl, expiresAt)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (key, category) DO UPDATE SET
+                      seenAt = max(seenAt, excluded.seenAt), ttl = excluded.ttl,
+                      expiresAt = CASE WHEN feed.expiresAt IS NULL OR excluded.expiresAt IS NULL THEN NULL
+                                       ELSE max(feed.expiresAt, excluded.expiresAt) END,
+                      reason = coalesce(excluded.reason, reason), evidence = coalesce(excluded.evidence, evidence)
+                    """)
             for r in reports {
-                let key = r.key.description
-                if try Int.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM allowlist WHERE key = ?"), arguments: [r.key.key.description]) != nil {
+                if allowed.contains(r.key.key.description) {
                     counts.allowlisted += 1
                     continue
                 }
                 let seen = r.seen ?? now
                 let ttl = r.ttl ?? ttlOverride ?? source.effectiveTTL
-                try db.cachedStatement(sql: """
-                        INSERT INTO report (sourceId, key, excluded, category, reason, evidence, seenAt, ttl, receivedAt)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        ON CONFLICT (sourceId, key, category) DO UPDATE SET
-                          seenAt = max(seenAt, excluded.seenAt), ttl = excluded.ttl,
-                          reason = coalesce(excluded.reason, reason), evidence = coalesce(excluded.evidence, evidence),
-                          receivedAt = excluded.receivedAt
-                        """).execute(arguments: [source.id, key, r.key.excluded, r.category.rawValue, r.reason, r.evidence, seen, ttl, now])
-                let expires = ttl.map { seen + $0 }
-                // Published when a trusted source reported it, or enough distinct public ones lately.
-                let trusted = try Int.fetchOne(db.cachedStatement(sql: """
-                        SELECT count(*) FROM report JOIN source ON source.id = report.sourceId
-                        WHERE report.key = ? AND report.category = ? AND source.kind != 'public'
-                        """), arguments: [key, r.category.rawValue]) ?? 0
-                let publicRecent = try Int.fetchOne(db.cachedStatement(sql: """
-                        SELECT count(DISTINCT report.sourceId) FROM report JOIN source ON source.id = report.sourceId
-                        WHERE report.key = ? AND report.category = ? AND source.kind = 'public' AND report.seenAt >= ?
-                        """), arguments: [key, r.category.rawValue, now - policy.publicWindow]) ?? 0
-                var graceActive = false
-                if let grace = try Int.fetchOne(db.cachedStatement(sql: "SELECT graceUntil FROM delisting WHERE key = ?"), arguments: [key]) {
-                    graceActive = grace > now && !source.kind.isTrusted
-                }
-                let publish = !graceActive && (trusted > 0 || publicRecent >= policy.publicReporters)
-                let state = publish ? "published" : "pending"
-                let reportCount = try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM report WHERE key = ? AND category = ?"), arguments: [key, r.category.rawValue]) ?? 1
-                let existing = try Row.fetchOne(db.cachedStatement(sql: "SELECT state, expiresAt FROM listing WHERE key = ? AND category = ?"), arguments: [key, r.category.rawValue])
-                if let existing {
-                    let oldExpiry: Int? = existing["expiresAt"]
-                    // A listing never expires earlier because of a shorter report; nil means never.
-                    let newExpiry: Int? = (oldExpiry == nil || expires == nil) ? nil : max(oldExpiry!, expires!)
-                    let wasPublished = (existing["state"] as String) == "published"
-                    let newState = wasPublished ? "published" : state
-                    try db.cachedStatement(sql: """
-                            UPDATE listing SET state = ?, lastSeen = max(lastSeen, ?), expiresAt = ?, reportCount = ?,
-                              reason = coalesce(?, reason)
-                            WHERE key = ? AND category = ?
-                            """).execute(arguments: [newState, seen, newExpiry, reportCount, r.reason, key, r.category.rawValue])
-                    if newState == "published" { counts.refreshed += 1 } else { counts.pending += 1 }
-                } else {
-                    try db.cachedStatement(sql: """
-                            INSERT INTO listing (key, category, state, firstSeen, lastSeen, expiresAt, reportCount, reason)
-                            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                            """).execute(arguments: [key, r.category.rawValue, state, seen, seen, expires, reportCount, r.reason])
-                    if publish { counts.added += 1 } else { counts.pending += 1 }
-                }
+                try insert.execute(arguments: [
+                    r.key.description, r.key.excluded, r.category.rawValue, r.reason, r.evidence, seen, ttl,
+                    ttl.map { seen + $0 },
+                ])
             }
+            try db.execute(
+                sql: """
+                    INSERT INTO report (sourceId, key, excluded, category, reason, evidence, seenAt, ttl, receivedAt)
+                    SELECT ?, key, excluded, category, reason, evidence, seenAt, ttl, ? FROM feed WHERE true
+                    ON CONFLICT (sourceId, key, category) DO UPDATE SET
+                      seenAt = max(seenAt, excluded.seenAt), ttl = excluded.ttl,
+                      reason = coalesce(excluded.reason, reason), evidence = coalesce(excluded.evidence, evidence),
+                      receivedAt = excluded.receivedAt
+                    """, arguments: [source.id, now])
+            // The policy, per key: published when a trusted source reported it, or enough distinct
+            // public reporters lately; held back while a delisting's grace runs, unless the
+            // reporter is trusted.
+            try db.execute(
+                sql: """
+                    DROP TABLE IF EXISTS decision;
+                    CREATE TEMP TABLE decision AS
+                    SELECT f.key, f.category, f.seenAt, f.expiresAt, f.reason,
+                      l.key IS NOT NULL AS existed, l.state AS oldState,
+                      (SELECT count(*) FROM report r WHERE r.key = f.key AND r.category = f.category) AS reportCount,
+                      ((? OR coalesce((SELECT graceUntil FROM delisting d WHERE d.key = f.key), 0) <= ?)
+                       AND ((SELECT count(*) FROM report r JOIN source s ON s.id = r.sourceId
+                             WHERE r.key = f.key AND r.category = f.category AND s.kind != 'public') > 0
+                         OR (SELECT count(DISTINCT r.sourceId) FROM report r JOIN source s ON s.id = r.sourceId
+                             WHERE r.key = f.key AND r.category = f.category AND s.kind = 'public' AND r.seenAt >= ?) >= ?)
+                      ) AS publish
+                    FROM feed f LEFT JOIN listing l ON l.key = f.key AND l.category = f.category;
+                    """, arguments: [source.kind.isTrusted, now, now - policy.publicWindow, policy.publicReporters])
+            let tally = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT
+                      sum(NOT existed AND publish) AS added,
+                      sum(existed AND (oldState = 'published' OR publish)) AS refreshed,
+                      sum((NOT existed AND NOT publish) OR (existed AND NOT (oldState = 'published' OR publish))) AS pending
+                    FROM decision
+                    """)
+            counts.added = tally?["added"] ?? 0
+            counts.refreshed = tally?["refreshed"] ?? 0
+            counts.pending = tally?["pending"] ?? 0
+            try db.execute(
+                sql: """
+                    INSERT INTO listing (key, category, state, firstSeen, lastSeen, expiresAt, reportCount, reason)
+                    SELECT key, category, CASE WHEN publish THEN 'published' ELSE 'pending' END, seenAt, seenAt,
+                      expiresAt, reportCount, reason
+                    FROM decision WHERE NOT existed;
+                    UPDATE listing SET
+                      state = CASE WHEN d.oldState = 'published' OR d.publish THEN 'published' ELSE 'pending' END,
+                      lastSeen = max(listing.lastSeen, d.seenAt),
+                      -- A listing never expires earlier because of a shorter report; NULL means never.
+                      expiresAt = CASE WHEN listing.expiresAt IS NULL OR d.expiresAt IS NULL THEN NULL
+                                       ELSE max(listing.expiresAt, d.expiresAt) END,
+                      reportCount = d.reportCount, reason = coalesce(d.reason, listing.reason)
+                    FROM decision d WHERE d.existed AND listing.key = d.key AND listing.category = d.category;
+                    DROP TABLE decision;
+                    DELETE FROM feed;
+                    """)
             try Self.audit(db, at: now, actor: "source:\(name)", action: "ingest", subject: nil, detail: counts.description)
             return counts
         }

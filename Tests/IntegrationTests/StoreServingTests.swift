@@ -104,7 +104,7 @@ struct CrashSafetyTests {
         let dir = temporaryDirectory()
         let db = dir.appendingPathComponent("var/thurac.db").path
         #expect(try CLITests.thurac(["sources", "add", "isp", "--kind", "isp", "--db", db]).status == 0)
-        let count = 5_000
+        let count = 50_000
         var text = ""
         for i in 0..<count { text += "10.\(i >> 16 & 255).\(i >> 8 & 255).\(i & 255)\n" }
         let feed = dir.appendingPathComponent("big.txt")
