@@ -75,12 +75,13 @@ extension ListingStore {
         }
     }
 
-    /// Marks every listing whose time is up as expired. Returns how many.
+    /// Marks every published listing whose time is up as expired (pending ones were never in DNS
+    /// and stay pending until corroborated). Returns how many.
     @discardableResult
     public func expire(now: Int, actor: String) throws -> Int {
         try pool.write { db in
             try db.execute(
-                sql: "UPDATE listing SET state = 'expired' WHERE state IN ('published', 'pending') AND expiresAt IS NOT NULL AND expiresAt <= ?",
+                sql: "UPDATE listing SET state = 'expired' WHERE state = 'published' AND expiresAt IS NOT NULL AND expiresAt <= ?",
                 arguments: [now])
             let n = db.changesCount
             if n > 0 { try Self.audit(db, at: now, actor: actor, action: "expire", subject: nil, detail: "\(n) listing(s)") }

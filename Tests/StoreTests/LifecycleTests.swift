@@ -64,3 +64,26 @@ import Testing
         #expect(throws: StoreError.self) { try store.disallow(try KeySpec(parsing: "192.0.2.9"), now: t0, actor: "op") }
     }
 }
+
+extension LifecycleTests {
+    @Test func statisticsForAPeriod() throws {
+        try ingest("192.0.2.1", "isp", at: t0)
+        try ingest("192.0.2.2", "agency", at: t0)
+        try ingest("spam.example", "agency", at: t0)
+        try ingest("pending.example", "p1", at: t0)
+        try store.expire(now: t0 + 8 * day, actor: "t")
+        try store.delist(try KeySpec(parsing: "spam.example"), reason: "complaint", grace: day, now: t0 + 9 * day, actor: "op")
+        let stats = try store.statistics(since: t0 - day, now: t0 + 10 * day)
+        #expect(stats.reports.map { "\($0.source)/\($0.reports)" } == ["agency/2", "isp/1", "p1/1"])
+        let address = try #require(stats.listings.first { $0.family == .address && $0.category == "spam" })
+        #expect(address.added == 2)
+        #expect(address.expired == 1)
+        #expect(address.current == 1)
+        let domain = try #require(stats.listings.first { $0.family == .domain && $0.category == "spam" })
+        #expect(domain.added == 1, "a pending listing is not counted as added")
+        #expect(domain.delisted == 1)
+        #expect(domain.current == 0)
+        // A period after all of it sees no new reports.
+        #expect(try store.statistics(since: t0 + 11 * day, now: t0 + 12 * day).reports.isEmpty)
+    }
+}
