@@ -45,11 +45,7 @@ public enum ListingKey: Hashable, Sendable, CustomStringConvertible {
     /// Spamhaus HBL convention: the SHA-1 of the lower-cased address, in lower-case hex, is the
     /// label queried under `_email.<zone>` (SpamAssassin HashBL and rspamd ask it this way).
     public static func hashedLabel(email: String) -> String {
-        let digest = Insecure.SHA1.hash(data: Array(email.lowercased().utf8))
-        return digest.map { b in
-            let s = String(b, radix: 16)
-            return s.count == 1 ? "0" + s : s
-        }.joined()
+        HexText.encode(Array(Insecure.SHA1.hash(data: Array(email.lowercased().utf8))))
     }
 }
 
@@ -222,5 +218,19 @@ enum EmailSyntax {
             throw KeyError("'\(text)' has an invalid domain")
         }
         return .email(local.lowercased() + "@" + domain)
+    }
+}
+
+/// Lower-case hex, two digits an octet (digests, tokens).
+public enum HexText {
+    public static func encode(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count * 2)
+        for b in bytes {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 15)])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }

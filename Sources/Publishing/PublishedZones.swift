@@ -144,13 +144,9 @@ public enum PublishedZones {
         return result
     }
 
-    /// Labels of a relative name, lower-cased wire form without the root octet.
+    /// Labels of a relative name, lower-cased wire form without the root octet. The names come
+    /// from validated keys, so the codec's parser cannot refuse them.
     static func relativeWire(_ name: String) -> [UInt8] {
-        var out: [UInt8] = []
-        for label in name.lowercased().split(separator: ".") {
-            out.append(UInt8(label.utf8.count))
-            out.append(contentsOf: label.utf8)
-        }
-        return out
+        ((try? DomainName.wire(fromText: name, lowercase: true)) ?? [0]).dropLast()
     }
 }

@@ -161,14 +161,17 @@ extension ListingStore {
         public var reason: String?
     }
 
+    static func listingRow(_ row: Row) -> ListingRow {
+        ListingRow(
+            key: row["key"], category: row["category"], state: row["state"], firstSeen: row["firstSeen"],
+            lastSeen: row["lastSeen"], expiresAt: row["expiresAt"], reportCount: row["reportCount"], reason: row["reason"])
+    }
+
     /// Every listing row of a key (all categories and states), for `lookup`.
     public func listings(key: String) throws -> [ListingRow] {
         try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM listing WHERE key = ? ORDER BY category", arguments: [key]).map {
-                ListingRow(
-                    key: $0["key"], category: $0["category"], state: $0["state"], firstSeen: $0["firstSeen"],
-                    lastSeen: $0["lastSeen"], expiresAt: $0["expiresAt"], reportCount: $0["reportCount"], reason: $0["reason"])
-            }
+            try Row.fetchAll(db, sql: "SELECT * FROM listing WHERE key = ? ORDER BY category", arguments: [key])
+                .map(Self.listingRow)
         }
     }
 

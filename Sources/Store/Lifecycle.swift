@@ -98,11 +98,7 @@ extension ListingStore {
                     SELECT * FROM listing WHERE state = 'published' AND (expiresAt IS NULL OR expiresAt > ?)
                     AND key NOT IN (SELECT key FROM allowlist) ORDER BY key, category
                     """, arguments: [now]
-            ).map {
-                ListingRow(
-                    key: $0["key"], category: $0["category"], state: $0["state"], firstSeen: $0["firstSeen"],
-                    lastSeen: $0["lastSeen"], expiresAt: $0["expiresAt"], reportCount: $0["reportCount"], reason: $0["reason"])
-            }
+            ).map(Self.listingRow)
         }
     }
 }

@@ -170,15 +170,9 @@ public final class ListingStore: Sendable {
     static func newToken() -> String {
         var rng = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) }
-        return "thr_" + hex(bytes)
+        return "thr_" + HexText.encode(bytes)
     }
 
-    static func hash(_ token: String) -> String { hex(Array(SHA256.hash(data: Array(token.utf8)))) }
+    static func hash(_ token: String) -> String { HexText.encode(Array(SHA256.hash(data: Array(token.utf8)))) }
 
-    static func hex(_ bytes: [UInt8]) -> String {
-        bytes.map { b in
-            let s = String(b, radix: 16)
-            return s.count == 1 ? "0" + s : s
-        }.joined()
-    }
 }

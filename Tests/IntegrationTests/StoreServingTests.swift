@@ -119,7 +119,6 @@ struct CrashSafetyTests {
             }
             return listed == 0 ? 0 : listed == 3 ? count : -listed
         }
-        var outcomes = Set<Int>()
         for delay in [150_000, 400_000, 900_000] as [UInt32] {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: thuracBinary)
@@ -132,7 +131,6 @@ struct CrashSafetyTests {
             while p.isRunning { usleep(10_000) }
             let n = try publishedCount()
             #expect(n == 0 || n == count, "a killed ingest left \(n) of \(count) listings")
-            outcomes.insert(n)
         }
         // And the store still works: a full ingest completes.
         #expect(try CLITests.thurac(["ingest", "--source", "isp", "--db", db, feed.path]).status == 0)
