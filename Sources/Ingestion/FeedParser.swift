@@ -7,155 +7,301 @@ public struct FeedEntry: Sendable, Equatable {
     public var key: KeySpec
     public var category: Category
     public var reason: String?
+    public var evidence: String?
     /// Seconds; nil = the source's default.
     public var ttl: Int?
     /// When the reporter saw it (seconds since the epoch); nil = now.
     public var seen: Int?
+
+    public init(
+        line: Int, key: KeySpec, category: Category, reason: String?, evidence: String? = nil, ttl: Int? = nil,
+        seen: Int? = nil
+    ) {
+        self.line = line
+        self.key = key
+        self.category = category
+        self.reason = reason
+        self.evidence = evidence
+        self.ttl = ttl
+        self.seen = seen
+    }
 }
 
 /// A line that could not be used, and why (`file:line: reason`).
 public struct FeedLineError: Sendable, Equatable, CustomStringConvertible {
     public var line: Int
     public var message: String
+    public init(line: Int, message: String) {
+        self.line = line
+        self.message = message
+    }
     public var description: String { "line \(line): \(message)" }
 }
 
-/// Feed formats of SPEC §4 handled so far. rbldnsd data files and ARF reports are still to come.
+/// Feed formats of SPEC §4.
 public enum FeedFormat: String, Sendable, CaseIterable {
-    case plain, csv, jsonl, drop
+    case plain, csv, jsonl, drop, rbldnsd, arf
 
-    /// Guesses the format from the first meaningful line.
-    public static func detect(_ text: String) -> FeedFormat {
-        for raw in text.split(separator: "\n", omittingEmptySubsequences: true).prefix(50) {
-            let line = raw.trimmingCharacters(in: .whitespaces)
+    /// Guesses the format from the first meaningful lines.
+    public static func detect(_ head: ArraySlice<UInt8>) -> FeedFormat {
+        let text = String(decoding: head, as: UTF8.self)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: true).prefix(200)
+        // ARF: a mail message whose MIME structure names a feedback report.
+        if text.range(of: "message/feedback-report", options: .caseInsensitive) != nil,
+            let first = lines.first, first.contains(":"), !first.hasPrefix("{")
+        {
+            return .arf
+        }
+        for raw in lines {
+            let line = raw.trimmingCharacters(in: .whitespacesAndNewlines)
             if line.isEmpty || line.hasPrefix("#") { continue }
+            // rbldnsd data files: `$` directives, `:code:text` default values, `!` exclusions,
+            // or entries followed by a `:127.0.0.x:` value.
+            if line.hasPrefix("$") || line.hasPrefix(":") || line.hasPrefix("!") { return .rbldnsd }
             if line.hasPrefix(";") { return .drop }  // Spamhaus DROP files open with ; comments
             if line.hasPrefix("{") { return .jsonl }
             let header = line.lowercased().split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             if header.contains("key") { return .csv }
             if line.contains(" ; ") || line.hasSuffix(";") { return .drop }
+            if line.contains(" :1") || line.contains("\t:1") { return .rbldnsd }
             return .plain
         }
         return .plain
     }
 }
 
-public enum FeedParser {
-    /// Parses a whole feed. Bad lines are reported and skipped; the good ones are returned.
-    public static func parse(_ text: String, format: FeedFormat, defaultCategory: Category)
-        -> (entries: [FeedEntry], errors: [FeedLineError])
-    {
-        var entries: [FeedEntry] = []
-        var errors: [FeedLineError] = []
-        var csvColumns: [String]? = nil
-        var number = 0
-        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            number += 1
-            let line = raw.trimmingCharacters(in: .whitespacesAndNewlines)
-            if line.isEmpty || line.hasPrefix("#") || (format == .drop && line.hasPrefix(";")) { continue }
-            do {
-                switch format {
-                case .plain:
-                    // `key [reason...]`
-                    let parts = line.split(separator: " ", maxSplits: 1)
-                    let reason = parts.count > 1 ? String(parts[1]).trimmingCharacters(in: .whitespaces) : nil
-                    entries.append(
-                        FeedEntry(
-                            line: number, key: try KeySpec(parsing: String(parts[0])), category: defaultCategory,
-                            reason: reason, ttl: nil, seen: nil))
-                case .drop:
-                    // `cidr ; SBLnnn`
-                    let parts = line.split(separator: ";", maxSplits: 1)
-                    let id = parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : ""
-                    entries.append(
-                        FeedEntry(
-                            line: number, key: try KeySpec(parsing: String(parts[0])), category: defaultCategory,
-                            reason: id.isEmpty ? nil : id, ttl: nil, seen: nil))
-                case .csv:
-                    let fields = splitCSV(line)
-                    guard let columns = csvColumns else {
-                        let header = fields.map { $0.lowercased() }
-                        guard header.contains("key") else { throw KeyError("the CSV header needs a 'key' column") }
-                        csvColumns = header
-                        continue
-                    }
-                    var row: [String: String] = [:]
-                    for (i, c) in columns.enumerated() where i < fields.count { row[c] = fields[i] }
-                    entries.append(try entry(number, row, defaultCategory))
-                case .jsonl:
-                    guard let data = line.data(using: .utf8),
-                        let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
-                    else { throw KeyError("not a JSON object") }
-                    var row: [String: String] = [:]
-                    for (k, v) in object {
-                        if let s = v as? String { row[k.lowercased()] = s } else if let n = v as? NSNumber { row[k.lowercased()] = n.stringValue }
-                    }
-                    entries.append(try entry(number, row, defaultCategory))
-                }
-            } catch let e as KeyError {
-                errors.append(FeedLineError(line: number, message: e.description))
-            } catch {
-                errors.append(FeedLineError(line: number, message: "\(error)"))
+/// Reads the line-oriented formats (plain, CSV, JSON lines, DROP) one line at a time, from
+/// bytes: a bare address goes from the feed to the store without becoming a Swift string first.
+public struct FeedLineParser {
+    public let format: FeedFormat
+    let defaultCategory: Category
+    var columns: CSVColumns? = nil
+    var fields: [(start: Int, end: Int, quoted: Bool)] = []
+
+    struct CSVColumns {
+        var key: Int
+        var category: Int?
+        var reason: Int?
+        var ttl: Int?
+        var seen: Int?
+        var evidence: Int?
+    }
+
+    public init(format: FeedFormat, defaultCategory: Category) {
+        precondition(format != .rbldnsd && format != .arf, "not a line format")
+        self.format = format
+        self.defaultCategory = defaultCategory
+    }
+
+    /// The entry on a line; nil for blank lines, comments and the CSV header.
+    public mutating func parse(_ raw: UnsafeBufferPointer<UInt8>, line: Int) throws(KeyError) -> FeedEntry? {
+        let line_ = Self.trimmed(raw)
+        guard !line_.isEmpty, line_[0] != UInt8(ascii: "#") else { return nil }
+        switch format {
+        case .plain:
+            // `key [reason...]`
+            let cut = line_.firstIndex { $0 == 32 || $0 == 9 } ?? line_.count
+            let reason = Self.text(Self.trimmed(UnsafeBufferPointer(rebasing: line_[cut...])))
+            return FeedEntry(
+                line: line, key: try Self.key(UnsafeBufferPointer(rebasing: line_[..<cut])), category: defaultCategory,
+                reason: reason)
+        case .drop:
+            // `cidr ; SBLnnn`
+            if line_[0] == UInt8(ascii: ";") { return nil }
+            let cut = line_.firstIndex(of: UInt8(ascii: ";")) ?? line_.count
+            let id = Self.text(Self.trimmed(UnsafeBufferPointer(rebasing: line_[cut...].dropFirst())))
+            return FeedEntry(
+                line: line, key: try Self.key(Self.trimmed(UnsafeBufferPointer(rebasing: line_[..<cut]))),
+                category: defaultCategory, reason: id)
+        case .csv:
+            splitCSV(line_)
+            guard let c = columns else {
+                try readHeader(line_)
+                return nil
             }
-        }
-        return (entries, errors)
-    }
-
-    static func entry(_ line: Int, _ row: [String: String], _ defaultCategory: Category) throws(KeyError) -> FeedEntry {
-        guard let key = row["key"], !key.isEmpty else { throw KeyError("no key") }
-        let category = try row["category"].flatMap { $0.isEmpty ? nil : $0 }.map { c throws(KeyError) in try Category(parsing: c) }
-            ?? defaultCategory
-        let ttl = try row["ttl"].flatMap { $0.isEmpty ? nil : $0 }.map { t throws(KeyError) in try DurationText.seconds(t) }
-        var seen: Int? = nil
-        if let s = row["seen"], !s.isEmpty {
-            guard let t = ISOTime.parse(s) else { throw KeyError("'\(s)' is not an ISO 8601 time") }
-            seen = t
-        }
-        let reason = row["reason"].flatMap { $0.isEmpty ? nil : $0 }
-        return FeedEntry(line: line, key: try KeySpec(parsing: key), category: category, reason: reason, ttl: ttl, seen: seen)
-    }
-
-    /// RFC 4180 fields: commas, double quotes around fields, "" for a quote inside.
-    static func splitCSV(_ line: String) -> [String] {
-        var fields: [String] = []
-        var cur = ""
-        var quoted = false
-        var it = line.makeIterator()
-        while let c = it.next() {
-            if quoted {
-                if c == "\"" {
-                    if let n = it.next() {
-                        if n == "\"" { cur.append("\"") } else {
-                            quoted = false
-                            if n == "," { fields.append(cur); cur = "" } else { cur.append(n) }
-                        }
-                    } else {
-                        quoted = false
-                    }
-                } else {
-                    cur.append(c)
-                }
-            } else if c == "\"" && cur.isEmpty {
-                quoted = true
-            } else if c == "," {
-                fields.append(cur.trimmingCharacters(in: .whitespaces))
-                cur = ""
+            guard c.key < fields.count, fields[c.key].end > fields[c.key].start else { throw KeyError("no key") }
+            let keyField = fields[c.key]
+            let key: KeySpec
+            if keyField.quoted {
+                key = try KeySpec(parsing: field(line_, c.key) ?? "")
             } else {
-                cur.append(c)
+                key = try Self.key(UnsafeBufferPointer(rebasing: line_[keyField.start..<keyField.end]))
             }
+            return try entry(
+                line: line, key: key, category: c.category.flatMap { field(line_, $0) }, reason: c.reason.flatMap { field(line_, $0) },
+                ttl: c.ttl.flatMap { field(line_, $0) }, seen: c.seen.flatMap { field(line_, $0) },
+                evidence: c.evidence.flatMap { field(line_, $0) })
+        case .jsonl:
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line_)) as? [String: Any] else {
+                throw KeyError("not a JSON object")
+            }
+            var row: [String: String] = [:]
+            for (k, v) in object {
+                if let s = v as? String {
+                    row[k.lowercased()] = s
+                } else if let n = v as? NSNumber {
+                    row[k.lowercased()] = n.stringValue
+                }
+            }
+            guard let k = row["key"], !k.isEmpty else { throw KeyError("no key") }
+            return try entry(
+                line: line, key: try KeySpec(parsing: k), category: row["category"], reason: row["reason"],
+                ttl: row["ttl"], seen: row["seen"], evidence: row["evidence"])
+        case .rbldnsd, .arf:
+            return nil
         }
-        fields.append(cur.trimmingCharacters(in: .whitespaces))
-        return fields
+    }
+
+    func entry(
+        line: Int, key: KeySpec, category: String?, reason: String?, ttl: String?, seen: String?, evidence: String?
+    ) throws(KeyError) -> FeedEntry {
+        let c = try category.flatMap { $0.isEmpty ? nil : $0 }.map { c throws(KeyError) in try Category(parsing: c) }
+        let t = try ttl.flatMap { $0.isEmpty ? nil : $0 }.map { t throws(KeyError) in try DurationText.seconds(t) }
+        var s: Int? = nil
+        if let seen, !seen.isEmpty {
+            guard let v = ISOTime.parse(seen) else { throw KeyError("'\(seen)' is not an ISO 8601 time") }
+            s = v
+        }
+        return FeedEntry(
+            line: line, key: key, category: c ?? defaultCategory, reason: reason.flatMap { $0.isEmpty ? nil : $0 },
+            evidence: evidence.flatMap { $0.isEmpty ? nil : $0 }, ttl: t, seen: s)
+    }
+
+    mutating func readHeader(_ line: UnsafeBufferPointer<UInt8>) throws(KeyError) {
+        var names: [String: Int] = [:]
+        for i in fields.indices { names[(field(line, i) ?? "").lowercased()] = names[(field(line, i) ?? "").lowercased()] ?? i }
+        guard let key = names["key"] else { throw KeyError("the CSV header needs a 'key' column") }
+        columns = CSVColumns(
+            key: key, category: names["category"], reason: names["reason"], ttl: names["ttl"], seen: names["seen"],
+            evidence: names["evidence"])
+    }
+
+    /// RFC 4180 fields: commas, double quotes around a field, "" for a quote inside. Records
+    /// where each field is; `field` decodes one on demand.
+    mutating func splitCSV(_ s: UnsafeBufferPointer<UInt8>) {
+        fields.removeAll(keepingCapacity: true)
+        var i = 0
+        while true {
+            while i < s.count && (s[i] == 32 || s[i] == 9) { i += 1 }
+            if i < s.count && s[i] == UInt8(ascii: "\"") {
+                let start = i + 1
+                i = start
+                while i < s.count {
+                    if s[i] == UInt8(ascii: "\"") {
+                        if i + 1 < s.count && s[i + 1] == UInt8(ascii: "\"") { i += 2; continue }
+                        break
+                    }
+                    i += 1
+                }
+                fields.append((start, min(i, s.count), true))
+                while i < s.count && s[i] != UInt8(ascii: ",") { i += 1 }
+            } else {
+                let start = i
+                while i < s.count && s[i] != UInt8(ascii: ",") { i += 1 }
+                var end = i
+                while end > start && (s[end - 1] == 32 || s[end - 1] == 9) { end -= 1 }
+                fields.append((start, end, false))
+            }
+            if i >= s.count { return }
+            i += 1  // past the comma
+        }
+    }
+
+    func field(_ s: UnsafeBufferPointer<UInt8>, _ i: Int) -> String? {
+        guard i < fields.count else { return nil }
+        let f = fields[i]
+        let text = String(decoding: UnsafeBufferPointer(rebasing: s[f.start..<f.end]), as: UTF8.self)
+        return f.quoted ? text.replacingOccurrences(of: "\"\"", with: "\"") : text
+    }
+
+    static func key(_ bytes: UnsafeBufferPointer<UInt8>) throws(KeyError) -> KeySpec {
+        try KeySpec(parsingBytes: bytes)
+    }
+
+    static func trimmed(_ s: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        var a = 0
+        var b = s.count
+        while a < b && (s[a] == 32 || s[a] == 9 || s[a] == 13) { a += 1 }
+        while b > a && (s[b - 1] == 32 || s[b - 1] == 9 || s[b - 1] == 13) { b -= 1 }
+        return UnsafeBufferPointer(rebasing: s[a..<b])
+    }
+
+    static func text(_ s: UnsafeBufferPointer<UInt8>) -> String? {
+        s.isEmpty ? nil : String(decoding: s, as: UTF8.self)
     }
 }
 
-/// ISO 8601 instants as the CLI (`--now`) and feeds write them.
+/// ISO 8601 instants as the CLI (`--now`) and feeds write them: `2026-11-29`,
+/// `2026-11-29T10:00:00Z`, with fractions and `±hh:mm` offsets. Parsed by hand: a formatter per
+/// CSV line would cost more than the rest of the line.
 public enum ISOTime {
     public static func parse(_ text: String) -> Int? {
-        let f = ISO8601DateFormatter()
-        if let d = f.date(from: text) { return Int(d.timeIntervalSince1970) }
-        f.formatOptions = [.withFullDate]
-        if let d = f.date(from: text) { return Int(d.timeIntervalSince1970) }
-        return nil
+        let s = Array(text.utf8)
+        var i = 0
+        func number(_ digits: Int) -> Int? {
+            guard i + digits <= s.count else { return nil }
+            var v = 0
+            for k in i..<(i + digits) {
+                let d = s[k] &- 48
+                guard d < 10 else { return nil }
+                v = v * 10 + Int(d)
+            }
+            i += digits
+            return v
+        }
+        func expect(_ c: Character) -> Bool {
+            guard i < s.count, s[i] == c.asciiValue! else { return false }
+            i += 1
+            return true
+        }
+        guard let y = number(4), expect("-"), let mo = number(2), (1...12).contains(mo), expect("-"),
+            let d = number(2), (1...daysIn(month: mo, year: y)).contains(d)
+        else { return nil }
+        var seconds = 0
+        if i == s.count { return days(y, mo, d) * 86400 }
+        guard expect("T") || expect("t") || expect(" "), let h = number(2), h < 24, expect(":"), let mi = number(2), mi < 60
+        else { return nil }
+        seconds = h * 3600 + mi * 60
+        if expect(":") {
+            guard let sec = number(2), sec <= 60 else { return nil }
+            seconds += min(sec, 59)
+            if expect(".") || expect(",") {
+                let start = i
+                while i < s.count, s[i] &- 48 < 10 { i += 1 }
+                guard i > start else { return nil }
+            }
+        }
+        var offset = 0
+        if expect("Z") || expect("z") {
+        } else if i < s.count, s[i] == UInt8(ascii: "+") || s[i] == UInt8(ascii: "-") {
+            let sign = s[i] == UInt8(ascii: "-") ? -1 : 1
+            i += 1
+            guard let oh = number(2), oh < 24 else { return nil }
+            _ = expect(":")
+            guard let om = number(2), om < 60 else { return nil }
+            offset = sign * (oh * 3600 + om * 60)
+        } else {
+            return nil  // a time without a zone is ambiguous
+        }
+        guard i == s.count else { return nil }
+        return days(y, mo, d) * 86400 + seconds - offset
+    }
+
+    static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
+    }
+
+    /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
+    static func days(_ y0: Int, _ m: Int, _ d: Int) -> Int {
+        let y = m <= 2 ? y0 - 1 : y0
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
     }
 }

@@ -98,8 +98,6 @@ extension String {
 }
 
 enum IPv4Text {
-    static func format(_ a: UInt32) -> String { "\(a >> 24).\(a >> 16 & 255).\(a >> 8 & 255).\(a & 255)" }
-
     /// Strict dotted quad via inet_pton (no shortened or octal forms).
     static func parse(_ text: String) -> UInt32? {
         var addr = in_addr()

@@ -58,7 +58,7 @@ public enum ZoneDump {
                         k += 1
                     }
                     guard let v = chosen else { continue }
-                    for (a, n) in prefixes(from: iv.start, through: iv.end) {
+                    for (a, n) in ListingKey.ipv6Prefixes(from: iv.start, through: iv.end) {
                         out += "\(ipv6(a))/\(n) \(value(ds.ipValues, v))\n"
                     }
                 }
@@ -127,23 +127,4 @@ public enum ZoneDump {
         return parts.joined(separator: ".")
     }
 
-    /// The fewest CIDR blocks covering [first, last] exactly.
-    static func prefixes(from first: UInt128, through last: UInt128) -> [(UInt128, Int)] {
-        var out: [(UInt128, Int)] = []
-        var a = first
-        while true {
-            // Largest block aligned at `a` that stays within `last`.
-            var size = a == 0 ? 128 : a.trailingZeroBitCount
-            while size > 0 {
-                let span = size == 128 ? UInt128.max : (UInt128(1) << size) - 1
-                if a <= last, last - a >= span { break }
-                size -= 1
-            }
-            out.append((a, 128 - size))
-            let span = size == 128 ? UInt128.max : (UInt128(1) << size) - 1
-            if a > last - span || a + span == last { break }
-            a += span + 1
-        }
-        return out
-    }
 }

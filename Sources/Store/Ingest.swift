@@ -1,4 +1,5 @@
 import GRDB
+import GRDBSQLite
 import ListingKeys
 
 /// A report on its way into the store.
@@ -42,63 +43,133 @@ public struct Policy: Sendable {
     public init() {}
 }
 
+/// Takes the reports of one feed while its transaction is open (see `ListingStore.ingest`).
+/// Rows go straight into a temporary table through one prepared statement, so a feed of any
+/// length is never held in memory.
+public final class FeedWriter {
+    let statement: OpaquePointer
+    let connection: OpaquePointer
+    let allowlist: KeyCover
+    let defaultTTL: Int?
+    let now: Int
+    var counts = IngestCounts()
+    /// Lines taken (not allowlisted).
+    public private(set) var accepted = 0
+
+    init(connection: OpaquePointer, statement: OpaquePointer, allowlist: KeyCover, defaultTTL: Int?, now: Int) {
+        self.connection = connection
+        self.statement = statement
+        self.allowlist = allowlist
+        self.defaultTTL = defaultTTL
+        self.now = now
+    }
+
+    /// Lines of the feed that could not be used (they are counted, never applied).
+    public func reject(_ n: Int = 1) { counts.rejected += n }
+
+    public func add(_ r: ReportInput) throws {
+        if !allowlist.isEmpty && allowlist.covers(r.key.key) {
+            counts.allowlisted += 1
+            return
+        }
+        let seen = r.seen ?? now
+        let ttl = r.ttl ?? defaultTTL
+        let s = statement
+        sqlite3_reset(s)
+        var key = r.key.description
+        key.withUTF8 { _ = sqlite3_bind_text(s, 1, $0.baseAddress, Int32($0.count), Self.transient) }
+        sqlite3_bind_int(s, 2, r.key.excluded ? 1 : 0)
+        var category = r.category.rawValue
+        category.withUTF8 { _ = sqlite3_bind_text(s, 3, $0.baseAddress, Int32($0.count), Self.transient) }
+        Self.bind(s, 4, r.reason)
+        Self.bind(s, 5, r.evidence)
+        sqlite3_bind_int64(s, 6, Int64(seen))
+        Self.bind(s, 7, ttl)
+        Self.bind(s, 8, ttl.map { seen + $0 })
+        guard sqlite3_step(s) == SQLITE_DONE else {
+            throw StoreError("cannot stage the feed: \(String(cString: sqlite3_errmsg(connection)))")
+        }
+        accepted += 1
+    }
+
+    static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    static func bind(_ s: OpaquePointer, _ i: Int32, _ text: String?) {
+        guard var text else { sqlite3_bind_null(s, i); return }
+        text.withUTF8 { _ = sqlite3_bind_text(s, i, $0.baseAddress, Int32($0.count), transient) }
+    }
+
+    static func bind(_ s: OpaquePointer, _ i: Int32, _ value: Int?) {
+        guard let value else { sqlite3_bind_null(s, i); return }
+        sqlite3_bind_int64(s, i, Int64(value))
+    }
+}
+
 extension ListingStore {
-    /// Applies one feed in one transaction: all of it or, if anything fails, none of it.
-    /// The feed goes into a temporary table and is merged with a handful of set statements
-    /// (reports, then the policy decision per key, then listings), not one round of SQL per line.
-    /// Several lines for one key and category in a feed count as one report.
+    /// Applies one feed in one transaction: all of it or, if anything fails (or `feed` throws),
+    /// none of it. `feed` hands its reports to the writer as it reads them; they are staged in a
+    /// temporary table and merged with a handful of set statements (reports, then the policy
+    /// decision per key, then listings), not one round of SQL per line. Several lines for one
+    /// key and category in a feed count as one report. A feed with rejected lines and not one
+    /// usable line is refused whole.
     public func ingest(
-        _ reports: [ReportInput], source name: String, ttlOverride: Int?, now: Int, rejected: Int = 0,
-        policy: Policy = Policy()
+        source name: String, ttlOverride: Int?, now: Int, policy: Policy = Policy(),
+        feed: (FeedWriter) throws -> Void
     ) throws -> IngestCounts {
         try pool.write { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM source WHERE name = ? AND removedAt IS NULL", arguments: [name])
             else { throw StoreError("no source named '\(name)'") }
             let source = Self.source(row)
-            var counts = IngestCounts()
-            counts.rejected = rejected
-            let allowed = Set(try String.fetchAll(db, sql: "SELECT key FROM allowlist"))
+            let allowlist = KeyCover(try String.fetchAll(db, sql: "SELECT key FROM allowlist").compactMap { try? KeySpec(parsing: $0).key })
 
+            // A big feed's staging and merge stay in memory up to this much, then spill to disk:
+            // memory stays bounded whatever the feed's length.
             try db.execute(
                 sql: """
+                    PRAGMA cache_size = -131072;
                     CREATE TEMP TABLE IF NOT EXISTS feed (
                       key TEXT NOT NULL, excluded INTEGER NOT NULL, category TEXT NOT NULL, reason TEXT,
                       evidence TEXT, seenAt INTEGER NOT NULL, ttl INTEGER, expiresAt INTEGER,
                       PRIMARY KEY (key, category)) WITHOUT ROWID;
+                    PRAGMA temp.cache_size = -262144;
                     DELETE FROM feed;
                     """)
-            let insert = try db.cachedStatement(
-                sql: """
-                    INSERT INTO feed (key, excluded, category, reason, evidence, seenAt, ttl, expiresAt)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (key, category) DO UPDATE SET
-                      seenAt = max(seenAt, excluded.seenAt), ttl = excluded.ttl,
-                      expiresAt = CASE WHEN feed.expiresAt IS NULL OR excluded.expiresAt IS NULL THEN NULL
-                                       ELSE max(feed.expiresAt, excluded.expiresAt) END,
-                      reason = coalesce(excluded.reason, reason), evidence = coalesce(excluded.evidence, evidence)
-                    """)
-            for r in reports {
-                if allowed.contains(r.key.key.description) {
-                    counts.allowlisted += 1
-                    continue
-                }
-                let seen = r.seen ?? now
-                let ttl = r.ttl ?? ttlOverride ?? source.effectiveTTL
-                try insert.execute(arguments: [
-                    r.key.description, r.key.excluded, r.category.rawValue, r.reason, r.evidence, seen, ttl,
-                    ttl.map { seen + $0 },
-                ])
+            guard let connection = db.sqliteConnection else { throw StoreError("the store is closed") }
+            var statement: OpaquePointer? = nil
+            let sql = """
+                INSERT INTO feed (key, excluded, category, reason, evidence, seenAt, ttl, expiresAt)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (key, category) DO UPDATE SET
+                  seenAt = max(seenAt, excluded.seenAt), ttl = excluded.ttl,
+                  expiresAt = CASE WHEN feed.expiresAt IS NULL OR excluded.expiresAt IS NULL THEN NULL
+                                   ELSE max(feed.expiresAt, excluded.expiresAt) END,
+                  reason = coalesce(excluded.reason, reason), evidence = coalesce(excluded.evidence, evidence)
+                """
+            guard sqlite3_prepare_v2(connection, sql, -1, &statement, nil) == SQLITE_OK, let statement else {
+                throw StoreError("cannot prepare the feed: \(String(cString: sqlite3_errmsg(connection)))")
             }
+            defer { sqlite3_finalize(statement) }
+            let writer = FeedWriter(
+                connection: connection, statement: statement, allowlist: allowlist,
+                defaultTTL: ttlOverride ?? source.effectiveTTL, now: now)
+            try feed(writer)
+            sqlite3_reset(statement)
+            var counts = writer.counts
+            if writer.accepted == 0 && counts.allowlisted == 0 && counts.rejected > 0 {
+                throw StoreError("no usable line in the feed (\(counts.rejected) rejected)")
+            }
+
             try db.execute(
                 sql: """
                     INSERT INTO report (sourceId, key, excluded, category, reason, evidence, seenAt, ttl, receivedAt)
                     SELECT ?, key, excluded, category, reason, evidence, seenAt, ttl, ? FROM feed WHERE true
-                    ON CONFLICT (sourceId, key, category) DO UPDATE SET
+                    ON CONFLICT (key, category, sourceId) DO UPDATE SET
                       seenAt = max(seenAt, excluded.seenAt), ttl = excluded.ttl,
                       reason = coalesce(excluded.reason, reason), evidence = coalesce(excluded.evidence, evidence),
                       receivedAt = excluded.receivedAt
                     """, arguments: [source.id, now])
-            // The policy, per key: published when a trusted source reported it, or enough distinct
+            // The policy, per key: published when a trusted source reported it (this feed's
+            // source, when it is trusted, settles it without looking further), or enough distinct
             // public reporters lately; held back while a delisting's grace runs, unless the
             // reporter is trusted.
             try db.execute(
@@ -108,12 +179,13 @@ extension ListingStore {
                     SELECT f.key, f.category, f.seenAt, f.expiresAt, f.reason,
                       l.key IS NOT NULL AS existed, l.state AS oldState,
                       (SELECT count(*) FROM report r WHERE r.key = f.key AND r.category = f.category) AS reportCount,
-                      ((? OR coalesce((SELECT graceUntil FROM delisting d WHERE d.key = f.key), 0) <= ?)
+                      CASE WHEN ? THEN 1 ELSE
+                      (coalesce((SELECT graceUntil FROM delisting d WHERE d.key = f.key), 0) <= ?
                        AND ((SELECT count(*) FROM report r JOIN source s ON s.id = r.sourceId
                              WHERE r.key = f.key AND r.category = f.category AND s.kind != 'public') > 0
                          OR (SELECT count(DISTINCT r.sourceId) FROM report r JOIN source s ON s.id = r.sourceId
                              WHERE r.key = f.key AND r.category = f.category AND s.kind = 'public' AND r.seenAt >= ?) >= ?)
-                      ) AS publish
+                      ) END AS publish
                     FROM feed f LEFT JOIN listing l ON l.key = f.key AND l.category = f.category;
                     """, arguments: [source.kind.isTrusted, now, now - policy.publicWindow, policy.publicReporters])
             let tally = try Row.fetchOne(
@@ -147,6 +219,17 @@ extension ListingStore {
                     """)
             try Self.audit(db, at: now, actor: "source:\(name)", action: "ingest", subject: nil, detail: counts.description)
             return counts
+        }
+    }
+
+    /// Applies a list of reports as one feed (the API's single reports, tests).
+    public func ingest(
+        _ reports: [ReportInput], source name: String, ttlOverride: Int?, now: Int, rejected: Int = 0,
+        policy: Policy = Policy()
+    ) throws -> IngestCounts {
+        try ingest(source: name, ttlOverride: ttlOverride, now: now, policy: policy) { writer in
+            writer.reject(rejected)
+            for r in reports { try writer.add(r) }
         }
     }
 

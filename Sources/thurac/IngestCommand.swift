@@ -26,7 +26,7 @@ struct IngestCommand: ParsableCommand {
         abstract: "Merge a feed into the store and print the counts (added, refreshed, pending, allowlisted, rejected).")
 
     @Option(help: "The reporting source (see `thurac sources`).") var source: String
-    @Option(help: "plain, csv, jsonl or drop (detected from the content when absent).") var format: String?
+    @Option(help: "plain, csv, jsonl, drop, rbldnsd or arf (detected from the content when absent).") var format: String?
     @Option(help: "Category for lines that do not name one.") var category: String = "spam"
     @Option(help: "Report TTL for this feed (e.g. 7d), overriding the source's.") var ttl: String?
     @Option(help: "Evaluate at this ISO 8601 instant.") var now: String?
@@ -52,28 +52,47 @@ struct IngestCommand: ParsableCommand {
         let at = try instant(now)
         let s = try store.open()
         let ingestor = FeedIngestor(store: s)
+        let terminal = isatty(2) == 1
         var failed = false
         for file in files {
-            let data: Data
-            if file == "-" {
-                data = FileHandle.standardInput.readDataToEndOfFile()
-            } else {
-                guard let d = FileManager.default.contents(atPath: file) else { throw CommandFailure("\(file): cannot read the file") }
-                data = d
+            let reader: FeedReader
+            do { reader = try FeedReader(path: file) } catch { throw CommandFailure(error.description) }
+            var shown = 0
+            var bad = 0
+            func badLine(_ e: FeedLineError) {
+                bad += 1
+                shown += 1
+                guard shown <= Self.badLinesShown else { return }
+                if terminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+                let place = e.line > 0 ? "\(reader.name):\(e.line)" : reader.name
+                FileHandle.standardError.write(Data("\(place): \(e.message)\n".utf8))
             }
-            guard let text = String(data: data, encoding: .utf8) else { throw CommandFailure("\(file): not UTF-8 text") }
-            let result = try storeCall {
-                try ingestor.ingest(text: text, source: source, format: f, category: c, ttl: seconds, now: at)
+            // A progress line on a terminal only: logs and pipes get the final counts.
+            let progress: ((FeedIngestor.Progress) -> Void)? = terminal ? { p in
+                let share = p.size.map { $0 > 0 ? " \(min(100, p.bytes * 100 / $0))%" : "" } ?? ""
+                FileHandle.standardError.write(Data("\r\u{1B}[K\(reader.name):\(share) \(p.lines) lines read".utf8))
+            } : nil
+            let result: FeedIngestor.Result
+            do {
+                result = try ingestor.ingest(
+                    reader, source: source, format: f, category: c, ttl: seconds, now: at, badLine: badLine, progress: progress)
+            } catch let e as FeedError {
+                throw CommandFailure(e.description)
+            } catch let e as StoreError {
+                throw CommandFailure("\(reader.name): \(e.description); nothing applied")
             }
-            for e in result.errors {
-                FileHandle.standardError.write(Data("\(file):\(e.line): \(e.message)\n".utf8))
+            if terminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+            if shown > Self.badLinesShown {
+                FileHandle.standardError.write(Data("\(reader.name): \(shown - Self.badLinesShown) more bad line(s) not shown\n".utf8))
             }
             print("\(file): \(result.counts)")
-            if !result.errors.isEmpty { failed = true }
+            if bad > 0 { failed = true }
         }
         // Good lines were applied; a non-zero exit still tells scripts that some were not.
         if failed { throw ExitCode(2) }
     }
+
+    static let badLinesShown = 100
 }
 
 struct LookupCommand: ParsableCommand {

@@ -18,8 +18,31 @@ import Testing
         }
     }
 
+    static let feeds = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Feeds")
+
     func feed(_ text: String, _ source: String, at: Int, format: FeedFormat? = nil) throws -> FeedIngestor.Result {
-        try FeedIngestor(store: store).ingest(text: text, source: source, format: format, category: .spam, ttl: nil, now: at)
+        try feedWithErrors(text, source, at: at, format: format).result
+    }
+
+    func feedWithErrors(_ text: String, _ source: String, at: Int, format: FeedFormat? = nil) throws
+        -> (result: FeedIngestor.Result, errors: [FeedLineError])
+    {
+        var errors: [FeedLineError] = []
+        let r = try FeedIngestor(store: store).ingest(
+            text: text, source: source, format: format, category: .spam, ttl: nil, now: at, badLine: { errors.append($0) })
+        return (r, errors)
+    }
+
+    func feedFile(_ name: String, _ source: String, at: Int, chunk: Int = 1 << 20) throws -> (result: FeedIngestor.Result, errors: [FeedLineError]) {
+        var errors: [FeedLineError] = []
+        let reader = try FeedReader(path: Self.feeds.appendingPathComponent(name).path, chunk: chunk)
+        let r = try FeedIngestor(store: store).ingest(
+            reader, source: source, format: nil, category: .spam, ttl: nil, now: at, badLine: { errors.append($0) })
+        return (r, errors)
+    }
+
+    func published(_ key: String) throws -> [String] {
+        try store.listings(key: key).filter { $0.state == "published" }.map(\.category)
     }
 
     @Test func trustedSourcesPublishOnOneReport() throws {
@@ -60,10 +83,11 @@ import Testing
     }
 
     @Test func badLinesAreListedGoodOnesApplied() throws {
-        let r = try feed("key,category\n192.0.2.1,spam\n10.0.0.1/24,spam\n192.0.2.2,phishy\n", "vnpt", at: t0)
+        let (r, errors) = try feedWithErrors("key,category\n192.0.2.1,spam\n10.0.0.1/24,spam\n192.0.2.2,phishy\n", "vnpt", at: t0)
         #expect(r.counts.added == 1)
         #expect(r.counts.rejected == 2)
-        #expect(r.errors.map(\.line) == [3, 4])
+        #expect(errors.map(\.line) == [3, 4])
+        #expect(errors[0].message.contains("host bits"))
     }
 
     @Test func aFeedWithNothingUsableAppliesNothing() throws {
@@ -94,5 +118,80 @@ import Testing
         let r = try feed(text, "mic", at: t0)
         #expect(r.format == format)
         #expect(r.counts.added == 1)
+    }
+
+    @Test func csvFieldsMayBeQuotedAndCarryTimesAndEvidence() throws {
+        let csv = "Key, Reason ,seen,evidence\n\"192.0.2.20\",\"says \"\"hi\"\", twice\",2026-11-01T10:00:00+07:00,ticket 42\n"
+        #expect(try feed(csv, "vnpt", at: t0).counts.added == 1)
+        let row = try #require(try store.listings(key: "192.0.2.20").first)
+        #expect(row.reason == "says \"hi\", twice")
+        #expect(row.lastSeen == ISOTime.parse("2026-11-01T03:00:00Z"))
+    }
+
+    @Test func rbldnsdDataFilesMeanWhatTheyMeanToRbldnsd() throws {
+        let (r, errors) = try feedFile("isp.ip4set", "vnpt", at: t0)
+        #expect(r.format == .rbldnsd)
+        #expect(errors.count == 1, "not-an-address is reported: \(errors)")
+        #expect(errors.first?.line == 9)
+        #expect(try published("192.0.2.0/30") == ["spam"])
+        let row = try #require(try store.listings(key: "192.0.2.0/30").first)
+        #expect(row.reason == "Spam source $, see https://isp.example/lookup")
+        // 198.51.100 is the /24; the exclusion splits it around .7.
+        #expect(try published("198.51.100.0-198.51.100.6") == ["spam"])
+        #expect(try published("198.51.100.8-198.51.100.255") == ["spam"])
+        #expect(try published("203.0.113.5") == ["fraud"], "127.0.0.3 is the fraud category")
+        #expect(try published("203.0.113.9-203.0.113.10") == ["spam"])
+
+        let (d, _) = try feedFile("agency.dnset", "mic", at: t0)
+        #expect(d.format == .rbldnsd)
+        #expect(try published("bad.example") == ["malware"])
+        #expect(try published("worse.example") == ["malware"])
+        #expect(try published("*.worse.example") == ["malware"])
+        #expect(try store.listings(key: "!good.worse.example").count == 1, "the exclusion is kept as one")
+    }
+
+    @Test func arfReportsBecomeReportsOfTheReportingSource() throws {
+        let (r, errors) = try feedFile("abuse.arf", "a", at: t0)
+        #expect(errors.isEmpty)
+        #expect(r.format == .arf)
+        #expect(r.counts.pending == 3, "a public source: source IP, reported domain and sender wait for corroboration")
+        for key in ["192.0.2.1", "spammer.example", "sender@spammer.example"] {
+            let row = try #require(try store.listings(key: key).first, "\(key)")
+            #expect(row.state == "pending")
+            #expect(row.reason == "reported as abuse (ARF)")
+        }
+        #expect(try store.listings(key: "192.0.2.1").first?.lastSeen == ISOTime.parse("2026-03-08T07:00:00Z"))
+        #expect(throws: FeedError.self) { try feed("From: a@b.example\nSubject: hi\n\nmessage/feedback-report\n", "a", at: t0, format: .arf) }
+    }
+
+    @Test func allowlistedRangesCoverWhatIsInside() throws {
+        try store.allow(try KeySpec(parsing: "192.0.2.0/24"), reason: "partner", now: t0, actor: "test")
+        try store.allow(try KeySpec(parsing: "*.partner.example"), reason: nil, now: t0, actor: "test")
+        let r = try feed("192.0.2.77\n192.0.2.128/25\n192.0.2.0/23\nmx.partner.example\npartner.example\n", "vnpt", at: t0)
+        #expect(r.counts.allowlisted == 3)
+        #expect(r.counts.added == 2, "a wider range and the apex are not inside the allowlist")
+    }
+
+    @Test func linesSpanningReadChunksAreWhole() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("thurac-chunks-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let keys = (0..<500).map { "10.\($0 / 256).\($0 % 256).1" }
+        let path = dir.appendingPathComponent("feed.txt").path
+        try Data((keys.joined(separator: "\r\n") + "\r\n").utf8).write(to: URL(fileURLWithPath: path))
+        let reader = try FeedReader(path: path, chunk: 16)
+        let r = try FeedIngestor(store: store).ingest(reader, source: "vnpt", format: nil, category: .spam, ttl: nil, now: t0)
+        #expect(r.counts.added == 500)
+        #expect(r.counts.rejected == 0)
+        #expect(try published("10.1.243.1") == ["spam"])
+    }
+
+    @Test func isoTimes() {
+        #expect(ISOTime.parse("1970-01-01T00:00:00Z") == 0)
+        #expect(ISOTime.parse("2026-11-29") == 1_795_910_400)
+        #expect(ISOTime.parse("2026-11-29T07:00:00+07:00") == ISOTime.parse("2026-11-29T00:00:00Z"))
+        #expect(ISOTime.parse("2024-02-29T12:30:15.250Z") == 1_709_209_815)
+        for bad in ["2026-02-30", "2026-11-29T10:00:00", "26-11-29", "2026-11-29T25:00:00Z", "2026-11-29Tnoon", ""] {
+            #expect(ISOTime.parse(bad) == nil, "\(bad)")
+        }
     }
 }
