@@ -5,8 +5,8 @@
 public struct KeyCover: Sendable {
     var v4: [(first: UInt32, last: UInt32)] = []
     var v6: [(first: UInt128, last: UInt128)] = []
-    var exactNames: Set<String> = []
-    var subtrees: Set<String> = []
+    public private(set) var exactNames: Set<String> = []
+    public private(set) var subtrees: Set<String> = []
     var emails: Set<String> = []
 
     public init(_ keys: [ListingKey]) {

@@ -54,24 +54,41 @@ public enum PublishedZones {
 
     /// The entries a zone publishes at `now`.
     public static func entries(_ role: ZoneRole, store: ListingStore, now: Int) throws -> [PublishedEntry] {
-        var out = testPoints(role)
-        if role == .allowlist {
+        try entries([role], store: store, now: now)[role] ?? []
+    }
+
+    /// The entries of several zones from one pass over the store. Listings the allowlist covers
+    /// are left out here; partial overlaps become holes in `dataset`.
+    public static func entries(_ roles: [ZoneRole], store: ListingStore, now: Int) throws -> [ZoneRole: [PublishedEntry]] {
+        var out: [ZoneRole: [PublishedEntry]] = [:]
+        for role in roles { out[role] = testPoints(role) }
+        if roles.contains(.allowlist) {
             for a in try store.allowlist() {
                 guard let k = try? KeySpec(parsing: a.key) else { continue }
-                out.append(PublishedEntry(key: k, category: .spam, reason: a.reason, source: nil))
+                out[.allowlist, default: []].append(PublishedEntry(key: k, category: .spam, reason: a.reason, source: nil))
             }
-            return out
         }
+        let listed = roles.filter { $0 != .allowlist }
+        guard !listed.isEmpty else { return out }
+        let cover = try allowlist(store)
         for row in try store.published(now: now) {
-            guard let k = try? KeySpec(parsing: row.key), let c = Category(rawValue: row.category) else { continue }
-            let fits: Bool
-            switch (role, k.key) {
-            case (.addresses, .ipv4), (.addresses, .ipv6), (.domains, .domain), (.hashedAddresses, .email): fits = true
-            default: fits = false
+            var key = row.key
+            guard let k = key.withUTF8({ try? KeySpec(parsingBytes: $0) }), let c = Category(rawValue: row.category) else { continue }
+            let role: ZoneRole
+            switch k.key {
+            case .ipv4, .ipv6: role = .addresses
+            case .domain: role = .domains
+            case .email: role = .hashedAddresses
             }
-            if fits { out.append(PublishedEntry(key: k, category: c, reason: row.reason, source: row)) }
+            guard listed.contains(role), k.excluded || !cover.covers(k.key) else { continue }
+            out[role, default: []].append(PublishedEntry(key: k, category: c, reason: row.reason, source: row))
         }
         return out
+    }
+
+    /// The allowlist as keys: it wins over every listing (SPEC §2).
+    public static func allowlist(_ store: ListingStore) throws -> KeyCover {
+        KeyCover(try store.allowlist().compactMap { try? KeySpec(parsing: $0.key).key })
     }
 
     /// TXT template: the reason, or a default naming the category; `$` is the queried key.
@@ -81,7 +98,9 @@ public enum PublishedZones {
     }
 
     /// Builds the zone's dataset for the responder.
-    public static func dataset(_ role: ZoneRole, entries: [PublishedEntry], ttl: UInt32) -> ZoneDataset {
+    public static func dataset(
+        _ role: ZoneRole, entries: [PublishedEntry], ttl: UInt32, allowlist: KeyCover = KeyCover([])
+    ) -> ZoneDataset {
         var values = ValueTableBuilder()
         var v4: [AddressInterval<UInt32>] = []
         var v4Excluded: [AddressInterval<UInt32>] = []
@@ -118,8 +137,22 @@ public enum PublishedZones {
         if role == .domains || role == .hashedAddresses {
             names.add(relativeWire("test"), exact: names.values.intern(AnswerValue(address: 0x7F00_0002, template: Array("RFC 5782 test point".utf8))), subtree: nil)
         }
-        let ipv4 = IntervalMap(layered(v4 + v4Excluded, values: &values))
-        let ipv6 = IntervalMap(layered(v6 + v6Excluded, values: &values))
+        if role == .domains {
+            // Allowlisted names and addresses are holes in whatever lists them (the DNSWL zone
+            // publishes them instead).
+            for name in allowlist.exactNames { names.add(relativeWire(name), exact: .excluded, subtree: nil) }
+            for name in allowlist.subtrees { names.add(relativeWire(name), exact: nil, subtree: .excluded) }
+        }
+        var ipv4Intervals = layered(v4 + v4Excluded, values: &values)
+        var ipv6Intervals = layered(v6 + v6Excluded, values: &values)
+        if role == .addresses {
+            ipv4Intervals = IntervalAlgebra.overlay(
+                ipv4Intervals, allowlist.ipv4Ranges.map { AddressInterval(start: $0.first, end: $0.last, ref: .excluded) })
+            ipv6Intervals = IntervalAlgebra.overlay(
+                ipv6Intervals, allowlist.ipv6Ranges.map { AddressInterval(start: $0.first, end: $0.last, ref: .excluded) })
+        }
+        let ipv4 = IntervalMap(ipv4Intervals)
+        let ipv6 = IntervalMap(ipv6Intervals)
         let hasIP = role == .addresses || role == .allowlist
         return ZoneDataset(
             name: role.rawValue, ttl: ttl, ipValues: values.build(), ipv4: hasIP ? ipv4 : nil, ipv6: hasIP ? ipv6 : nil,

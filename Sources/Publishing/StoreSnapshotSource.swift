@@ -41,15 +41,17 @@ public final class StoreSnapshotSource: SnapshotSource {
         lastSerial = max(lastSerial &+ 1, UInt32(truncatingIfNeeded: now))
         var built: [Zone] = []
         var count = 0
+        let published = try PublishedZones.entries(zones.map(\.role), store: store, now: now)
+        let allowlist = try PublishedZones.allowlist(store)
         for (i, z) in zones.enumerated() {
             guard let origin = try? DomainName.wire(fromText: z.name, lowercase: true) else { continue }
-            let entries = try PublishedZones.entries(z.role, store: store, now: now)
+            let entries = published[z.role] ?? []
             count += entries.count
             let ns = [[3] + Array("ns1".utf8) + origin]
             let soa = SOAData(
                 ttl: ttl, mname: ns[0], rname: [10] + Array("hostmaster".utf8) + origin, serial: lastSerial,
                 refresh: 3600, retry: 600, expire: 604_800, minimum: negativeTTL)
-            let dataset = PublishedZones.dataset(z.role, entries: entries, ttl: ttl)
+            let dataset = PublishedZones.dataset(z.role, entries: entries, ttl: ttl, allowlist: allowlist)
             built.append(
                 Zone(
                     id: i, origin: origin, originText: z.name, soa: soa, nameservers: ns, nsTTL: ttl, glue: [],

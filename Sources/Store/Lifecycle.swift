@@ -12,10 +12,9 @@ extension ListingStore {
             try db.execute(
                 sql: "INSERT INTO allowlist (key, reason, addedBy, addedAt) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET reason = excluded.reason",
                 arguments: [key.key.description, reason, actor, now])
-            // An allowlisted key leaves DNS at once.
-            try db.execute(
-                sql: "UPDATE listing SET state = 'delisted' WHERE key = ? AND state IN ('published', 'pending')",
-                arguments: [key.key.description])
+            // Listings stay as they are: the allowlist is applied when zones are built, so what
+            // it covers (the key, or everything inside a range or below a subtree) leaves DNS at
+            // the next snapshot and comes back if the entry is removed.
             try Self.audit(db, at: now, actor: actor, action: "allow.add", subject: key.key.description, detail: reason)
         }
     }

@@ -107,8 +107,12 @@ struct LookupCommand: ParsableCommand {
         let spec = try keyArgument(key)
         let at = try instant(now)
         let s = try store.open()
-        if let a = try storeCall({ try s.allowlist() }).first(where: { $0.key == spec.key.description }) {
-            print("\(spec.key): allowlisted since \(isoTime(a.addedAt)) by \(a.addedBy)\(a.reason.map { " (\($0))" } ?? ""): never published")
+        // The allowlist entry that covers the key: the key itself, a range around it, a subtree above.
+        if let a = try storeCall({ try s.allowlist() }).first(where: { entry in
+            (try? KeySpec(parsing: entry.key)).map { KeyCover([$0.key]).covers(spec.key) } ?? false
+        }) {
+            let via = a.key == spec.key.description ? "" : " through \(a.key)"
+            print("\(spec.key): allowlisted\(via) since \(isoTime(a.addedAt)) by \(a.addedBy)\(a.reason.map { " (\($0))" } ?? ""): never published")
         }
         let rows = try storeCall { try s.listings(key: spec.description) }
         if rows.isEmpty {

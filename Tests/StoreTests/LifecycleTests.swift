@@ -1,6 +1,8 @@
 import Foundation
 import Ingestion
 import ListingKeys
+import Listings
+import Publishing
 import Store
 import Testing
 
@@ -61,6 +63,7 @@ import Testing
         try ingest("192.0.2.9", "agency", at: t0 + day)
         #expect(try published(at: t0 + day).isEmpty)
         try store.disallow(try KeySpec(parsing: "192.0.2.9"), now: t0 + day, actor: "op")
+        #expect(try published(at: t0 + day) == ["192.0.2.9"], "the agency's listing was kept and shows again")
         #expect(throws: StoreError.self) { try store.disallow(try KeySpec(parsing: "192.0.2.9"), now: t0, actor: "op") }
     }
 }
@@ -85,5 +88,26 @@ extension LifecycleTests {
         #expect(domain.current == 0)
         // A period after all of it sees no new reports.
         #expect(try store.statistics(since: t0 + 11 * day, now: t0 + 12 * day).reports.isEmpty)
+    }
+
+    @Test func allowlistedAddressesAndNamesAreHolesInPublishedZones() throws {
+        try ingest("192.0.2.0/24\n*.bulk.example\nbulk.example", "agency", at: t0)
+        try store.allow(try KeySpec(parsing: "192.0.2.64/26"), reason: "partner relay", now: t0, actor: "t")
+        try store.allow(try KeySpec(parsing: "mx.bulk.example"), reason: nil, now: t0, actor: "t")
+        let byRole = try PublishedZones.entries([.addresses, .domains], store: store, now: t0)
+        let cover = try PublishedZones.allowlist(store)
+        let v4 = try #require(PublishedZones.dataset(.addresses, entries: byRole[.addresses] ?? [], ttl: 60, allowlist: cover).ipv4)
+        #expect(v4.lookup(0xC000_0201).isListed)
+        #expect(!v4.lookup(0xC000_0240).isListed)
+        #expect(!v4.lookup(0xC000_027F).isListed)
+        #expect(v4.lookup(0xC000_0280).isListed)
+        let names = try #require(PublishedZones.dataset(.domains, entries: byRole[.domains] ?? [], ttl: 60, allowlist: cover).domains)
+        func listed(_ name: String) -> Bool {
+            let wire = Array(name.split(separator: ".").flatMap { [UInt8($0.utf8.count)] + Array($0.utf8) })
+            return wire.withUnsafeBytes { names.lookup($0, from: 0, count: wire.count)?.ref.isListed ?? false }
+        }
+        #expect(listed("www.bulk.example"))
+        #expect(listed("bulk.example"))
+        #expect(!listed("mx.bulk.example"))
     }
 }
