@@ -52,38 +52,67 @@ public enum PublishedZones {
         }
     }
 
-    /// The entries a zone publishes at `now`.
+    /// The entries a zone publishes at `now`, each with its provenance (for dumps).
     public static func entries(_ role: ZoneRole, store: ListingStore, now: Int) throws -> [PublishedEntry] {
-        try entries([role], store: store, now: now)[role] ?? []
-    }
-
-    /// The entries of several zones from one pass over the store. Listings the allowlist covers
-    /// are left out here; partial overlaps become holes in `dataset`.
-    public static func entries(_ roles: [ZoneRole], store: ListingStore, now: Int) throws -> [ZoneRole: [PublishedEntry]] {
-        var out: [ZoneRole: [PublishedEntry]] = [:]
-        for role in roles { out[role] = testPoints(role) }
-        if roles.contains(.allowlist) {
-            for a in try store.allowlist() {
-                guard let k = try? KeySpec(parsing: a.key) else { continue }
-                out[.allowlist, default: []].append(PublishedEntry(key: k, category: .spam, reason: a.reason, source: nil))
-            }
-        }
-        let listed = roles.filter { $0 != .allowlist }
-        guard !listed.isEmpty else { return out }
+        var out = testPoints(role)
+        if role == .allowlist { return out + (try allowlistEntries(store)) }
         let cover = try allowlist(store)
         for row in try store.published(now: now) {
             var key = row.key
-            guard let k = key.withUTF8({ try? KeySpec(parsingBytes: $0) }), let c = Category(rawValue: row.category) else { continue }
-            let role: ZoneRole
-            switch k.key {
-            case .ipv4, .ipv6: role = .addresses
-            case .domain: role = .domains
-            case .email: role = .hashedAddresses
-            }
-            guard listed.contains(role), k.excluded || !cover.covers(k.key) else { continue }
-            out[role, default: []].append(PublishedEntry(key: k, category: c, reason: row.reason, source: row))
+            guard let k = key.withUTF8({ try? KeySpec(canonicalBytes: $0) }), let c = Category(rawValue: row.category),
+                Self.role(of: k.key) == role, k.excluded || !cover.covers(k.key)
+            else { continue }
+            out.append(PublishedEntry(key: k, category: c, reason: row.reason, source: row))
         }
         return out
+    }
+
+    /// The entries of several zones from one pass over the store, without provenance: what
+    /// the server builds its snapshot from. Listings the allowlist covers are left out here;
+    /// partial overlaps become holes in `dataset`.
+    public static func entries(_ roles: [ZoneRole], store: ListingStore, now: Int) throws -> [ZoneRole: [PublishedEntry]] {
+        var out: [ZoneRole: [PublishedEntry]] = [:]
+        for role in roles { out[role] = testPoints(role) }
+        if roles.contains(.allowlist) { out[.allowlist, default: []] += try allowlistEntries(store) }
+        let listed = Set(roles.filter { $0 != .allowlist })
+        guard !listed.isEmpty else { return out }
+        let cover = try allowlist(store)
+        // Reasons repeat (a feed gives the same one to thousands of keys): one string each.
+        var reasons: [[UInt8]: String] = [:]
+        try store.forEachPublished(now: now) { keyText, categoryText, reasonText in
+            guard let k = try? KeySpec(canonicalBytes: keyText),
+                let c = Category(rawValue: String(decoding: categoryText, as: UTF8.self))
+            else { return }
+            let role = Self.role(of: k.key)
+            guard listed.contains(role), k.excluded || !cover.covers(k.key) else { return }
+            var reason: String? = nil
+            if let r = reasonText {
+                let bytes = Array(r)
+                if let known = reasons[bytes] {
+                    reason = known
+                } else {
+                    let text = String(decoding: bytes, as: UTF8.self)
+                    if reasons.count < 100_000 { reasons[bytes] = text }
+                    reason = text
+                }
+            }
+            out[role, default: []].append(PublishedEntry(key: k, category: c, reason: reason, source: nil))
+        }
+        return out
+    }
+
+    static func role(of key: ListingKey) -> ZoneRole {
+        switch key {
+        case .ipv4, .ipv6: return .addresses
+        case .domain: return .domains
+        case .email: return .hashedAddresses
+        }
+    }
+
+    static func allowlistEntries(_ store: ListingStore) throws -> [PublishedEntry] {
+        try store.allowlist().compactMap { a in
+            (try? KeySpec(parsing: a.key)).map { PublishedEntry(key: $0, category: .spam, reason: a.reason, source: nil) }
+        }
     }
 
     /// The allowlist as keys: it wins over every listing (SPEC §2).
@@ -108,30 +137,36 @@ public enum PublishedZones {
         var v6Excluded: [AddressInterval<UInt128>] = []
         var names = DomainSetBuilder()
         names.values = values
+        // Listings share a handful of (category, reason) values: intern each once.
+        struct ValueKey: Hashable {
+            var category: Category
+            var reason: String?
+        }
+        var ipRefs: [ValueKey: ValueRef] = [:]
+        var nameRefs: [ValueKey: ValueRef] = [:]
+        func ref(_ e: PublishedEntry, _ table: inout ValueTableBuilder, _ cache: inout [ValueKey: ValueRef]) -> ValueRef {
+            if e.key.excluded { return .excluded }
+            let k = ValueKey(category: e.category, reason: e.reason)
+            if let r = cache[k] { return r }
+            let r = table.intern(AnswerValue(address: e.category.defaultReturnCode, template: template(e)))
+            cache[k] = r
+            return r
+        }
         for e in entries {
-            let value = AnswerValue(address: e.category.defaultReturnCode, template: template(e))
             switch e.key.key {
             case .ipv4(let first, let last):
-                if e.key.excluded {
-                    v4Excluded.append(AddressInterval(start: first, end: last, ref: .excluded))
-                } else {
-                    v4.append(AddressInterval(start: first, end: last, ref: values.intern(value)))
-                }
+                let interval = AddressInterval(start: first, end: last, ref: ref(e, &values, &ipRefs))
+                if e.key.excluded { v4Excluded.append(interval) } else { v4.append(interval) }
             case .ipv6(let a, let n):
                 let last = n == 0 ? UInt128.max : a | (UInt128.max >> n)
-                if e.key.excluded {
-                    v6Excluded.append(AddressInterval(start: a, end: last, ref: .excluded))
-                } else {
-                    v6.append(AddressInterval(start: a, end: last, ref: values.intern(value)))
-                }
+                let interval = AddressInterval(start: a, end: last, ref: ref(e, &values, &ipRefs))
+                if e.key.excluded { v6Excluded.append(interval) } else { v6.append(interval) }
             case .domain(let name, let subtree):
-                let wire = relativeWire(name)
-                let r = e.key.excluded ? ValueRef.excluded : names.values.intern(value)
-                names.add(wire, exact: subtree ? nil : r, subtree: subtree ? r : nil)
+                let r = ref(e, &names.values, &nameRefs)
+                names.add(relativeWire(name), exact: subtree ? nil : r, subtree: subtree ? r : nil)
             case .email(let address):
-                let wire = relativeWire(ListingKey.hashedLabel(email: address) + "._email")
-                let r = e.key.excluded ? ValueRef.excluded : names.values.intern(value)
-                names.add(wire, exact: r, subtree: nil)
+                let r = ref(e, &names.values, &nameRefs)
+                names.add(relativeWire(ListingKey.hashedLabel(email: address) + "._email"), exact: r, subtree: nil)
             }
         }
         if role == .domains || role == .hashedAddresses {

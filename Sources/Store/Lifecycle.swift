@@ -1,4 +1,5 @@
 import GRDB
+import GRDBSQLite
 import ListingKeys
 
 /// Allowlist, delisting, restore and expiry (SPEC §2). Nothing is deleted: a listing changes
@@ -113,6 +114,43 @@ extension ListingStore {
         try pool.read { db in
             try Int.fetchOne(
                 db, sql: "SELECT min(expiresAt) FROM listing WHERE state = 'published' AND expiresAt > ?", arguments: [now])
+        }
+    }
+}
+
+extension ListingStore {
+    /// Every published listing at `now` (the allowlist's exact keys left out), as raw text that
+    /// is valid during the call: the snapshot builder reads a million rows this way without a
+    /// row object or a string per column.
+    public func forEachPublished(
+        now: Int,
+        _ body: (_ key: UnsafeBufferPointer<UInt8>, _ category: UnsafeBufferPointer<UInt8>, _ reason: UnsafeBufferPointer<UInt8>?) throws -> Void
+    ) throws {
+        try pool.read { db in
+            guard let connection = db.sqliteConnection else { throw StoreError("the store is closed") }
+            var statement: OpaquePointer? = nil
+            let sql = """
+                SELECT key, category, reason FROM listing WHERE state = 'published' AND (expiresAt IS NULL OR expiresAt > ?)
+                AND key NOT IN (SELECT key FROM allowlist)
+                """
+            guard sqlite3_prepare_v2(connection, sql, -1, &statement, nil) == SQLITE_OK, let statement else {
+                throw StoreError("cannot read listings: \(String(cString: sqlite3_errmsg(connection)))")
+            }
+            defer { sqlite3_finalize(statement) }
+            sqlite3_bind_int64(statement, 1, Int64(now))
+            func column(_ i: Int32) -> UnsafeBufferPointer<UInt8>? {
+                guard let p = sqlite3_column_text(statement, i) else { return nil }
+                return UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(statement, i)))
+            }
+            while true {
+                let rc = sqlite3_step(statement)
+                if rc == SQLITE_DONE { break }
+                guard rc == SQLITE_ROW else {
+                    throw StoreError("cannot read listings: \(String(cString: sqlite3_errmsg(connection)))")
+                }
+                guard let key = column(0), let category = column(1) else { continue }
+                try body(key, category, column(2))
+            }
         }
     }
 }
