@@ -179,7 +179,10 @@ enum DomainSyntax {
     static func validName(_ name: String) -> String? {
         let lower = name.lowercased()
         let labels = lower.split(separator: ".", omittingEmptySubsequences: false)
-        guard labels.count >= 2, lower.utf8.count <= 253 else { return nil }
+        // An all-numeric top-level label is an address written as a name (RFC 3696 §2).
+        guard labels.count >= 2, lower.utf8.count <= 253, let tld = labels.last,
+            !tld.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 })
+        else { return nil }
         for l in labels {
             guard (1...WireLimits.maxLabelLength).contains(l.utf8.count), l.first != "-", l.last != "-",
                 l.utf8.allSatisfy({ ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 45 || $0 == 95 })

@@ -54,4 +54,24 @@ import Testing
         #expect(try DurationText.seconds("90s") == 90)
         #expect(throws: KeyError.self) { try DurationText.seconds("90") }
     }
+
+    /// The fast readers (feed bytes, store text) agree with the full parser on every form.
+    @Test(arguments: [
+        "192.0.2.1", "0.0.0.0", "255.255.255.255", "10.0.0.0/8", "192.0.2.0-192.0.2.9", "!192.0.2.7",
+        "2001:db8::1", "2001:db8::/32", "!2001:db8:1::/48", "::ffff:127.0.0.2", "example.com", "*.example.com",
+        "!mx.example.com", "a_b-c.example", "user.name+tag@example.com", "x@y.example",
+    ])
+    func fastReadersAgreeWithTheParser(_ text: String) throws {
+        let full = try KeySpec(parsing: text)
+        var canonical = full.description
+        #expect(try canonical.withUTF8 { try KeySpec(canonicalBytes: $0) } == full)
+        var raw = text
+        #expect(try raw.withUTF8 { try KeySpec(parsingBytes: $0) } == full)
+    }
+
+    @Test(arguments: ["192.0.2.01", "192.0.2", "192.0.2.256", "1.2.3.4.5", "192.0.2.1.", ".192.0.2.1", "1..2.3"])
+    func dottedQuadReaderIsStrict(_ text: String) {
+        var raw = text
+        #expect(throws: KeyError.self) { try raw.withUTF8 { try KeySpec(parsingBytes: $0) } }
+    }
 }
