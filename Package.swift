@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", exact: "0.6.0"),
     ],
     targets: [
         // Wire codec: no I/O, no Foundation. The bottom of the stack.
@@ -47,6 +48,14 @@ let package = Package(
         // The store's published listings as zones: snapshots to serve, and dumps.
         .target(
             name: "Publishing", dependencies: ["Store", "ListingKeys", "Listings", "DNSWire"], swiftSettings: strict),
+        // The zone configuration (TOML) and zone skeletons (master files, through libldns).
+        .target(
+            name: "ZoneConfig",
+            dependencies: [
+                "Publishing", "Store", "ListingKeys", "Listings", "DNSWire", "CLDNS",
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ],
+            swiftSettings: strict),
         // rbldnsd dataset files -> Listings.
         .target(
             name: "RBLDatasets",
@@ -73,7 +82,7 @@ let package = Package(
         .executableTarget(
             name: "thurac",
             dependencies: [
-                "DNSTransport", "RBLDatasets", "Responder", "Store", "ListingKeys", "Ingestion", "Publishing",
+                "DNSTransport", "RBLDatasets", "Responder", "Store", "ListingKeys", "Ingestion", "Publishing", "ZoneConfig",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -86,6 +95,9 @@ let package = Package(
         .testTarget(
             name: "StoreTests", dependencies: ["Store", "ListingKeys", "Ingestion", "Publishing", "Listings"],
             exclude: ["Feeds"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "ZoneConfigTests", dependencies: ["ZoneConfig", "Publishing", "ListingKeys", "Listings", "Store"], exclude: ["Vectors"],
             swiftSettings: strict),
         .testTarget(name: "ListingsTests", dependencies: ["Listings", "TestSupport"], swiftSettings: strict),
         .testTarget(

@@ -23,10 +23,10 @@ public struct FeedIngestor {
 
     public func ingest(
         _ reader: FeedReader, source: String, format: FeedFormat?, category: Category, ttl: Int?, now: Int,
-        badLine: (FeedLineError) -> Void = { _ in }, progress: ((Progress) -> Void)? = nil
+        policy: Policy = Policy(), badLine: (FeedLineError) -> Void = { _ in }, progress: ((Progress) -> Void)? = nil
     ) throws -> Result {
         let f = try format ?? FeedFormat.detect(reader.peek())
-        let counts = try store.ingest(source: source, ttlOverride: ttl, now: now) { writer in
+        let counts = try store.ingest(source: source, ttlOverride: ttl, now: now, policy: policy) { writer in
             func reject(_ e: FeedLineError) {
                 writer.reject()
                 badLine(e)

@@ -15,21 +15,69 @@ public enum ZoneRole: String, Sendable, CaseIterable {
     case allowlist
 }
 
-public struct ZoneDefinition: Sendable, Equatable {
+/// A zone as configured (Zones/thurac.toml and the zone's skeleton).
+public struct ZoneDefinition: Sendable {
     public var name: String
     public var role: ZoneRole
-    public init(name: String, role: ZoneRole) {
+    /// SOA, NS, glue and static records from the zone's master-file skeleton; nil: synthesised
+    /// (`ns1.<zone>`, `hostmaster.<zone>`).
+    public var apex: ZoneApex?
+    /// Category → A record (127.0.0.x); categories not named answer with their default code.
+    public var codes: [Category: UInt32]
+    /// Category → TXT template for listings without a reason of their own (`$` is the key).
+    public var templates: [Category: String]
+    /// TTL of answers; nil: the server's default.
+    public var ttl: UInt32?
+
+    public init(
+        name: String, role: ZoneRole, apex: ZoneApex? = nil, codes: [Category: UInt32] = [:],
+        templates: [Category: String] = [:], ttl: UInt32? = nil
+    ) {
         self.name = name
         self.role = role
+        self.apex = apex
+        self.codes = codes
+        self.templates = templates
+        self.ttl = ttl
     }
 
-    /// The shipped defaults. The zone configuration in Zones/ will rename them.
+    public func code(_ c: Category) -> UInt32 { codes[c] ?? c.defaultReturnCode }
+
+    /// TXT template: the listing's reason, or the zone's template for its category.
+    public func template(_ c: Category, reason: String?) -> String {
+        reason ?? templates[c] ?? "Listed as \(c.rawValue) source: $"
+    }
+
+    /// The shipped defaults, used when there is no configuration file.
     public static let defaults: [ZoneDefinition] = [
         ZoneDefinition(name: "bl.ninhthuan.gov.vn", role: .addresses),
         ZoneDefinition(name: "dbl.ninhthuan.gov.vn", role: .domains),
         ZoneDefinition(name: "hbl.ninhthuan.gov.vn", role: .hashedAddresses),
         ZoneDefinition(name: "wl.ninhthuan.gov.vn", role: .allowlist),
     ]
+}
+
+/// The fixed part of a zone, from its master-file skeleton: everything but the listings.
+public struct ZoneApex: Sendable {
+    public var soa: SOAData
+    /// Name server names, absolute wire form.
+    public var nameservers: [[UInt8]]
+    public var nsTTL: UInt32
+    /// Addresses of in-zone name servers.
+    public var glue: [(name: [UInt8], type: UInt16, ttl: UInt32, rdata: [UInt8])]
+    /// Other records, by relative name (labels below the origin, no root octet; [] = apex).
+    public var records: [[UInt8]: [RecordTable.Record]]
+
+    public init(
+        soa: SOAData, nameservers: [[UInt8]], nsTTL: UInt32, glue: [(name: [UInt8], type: UInt16, ttl: UInt32, rdata: [UInt8])],
+        records: [[UInt8]: [RecordTable.Record]]
+    ) {
+        self.soa = soa
+        self.nameservers = nameservers
+        self.nsTTL = nsTTL
+        self.glue = glue
+        self.records = records
+    }
 }
 
 /// One published record of a zone: a key, its category (A code) and reason (TXT).
@@ -120,16 +168,11 @@ public enum PublishedZones {
         KeyCover(try store.allowlist().compactMap { try? KeySpec(parsing: $0.key).key })
     }
 
-    /// TXT template: the reason, or a default naming the category; `$` is the queried key.
-    static func template(_ e: PublishedEntry) -> [UInt8] {
-        let text = e.reason ?? "Listed as \(e.category.rawValue) source: $"
-        return text.utf8.map { $0 == UInt8(ascii: "$") ? AnswerValue.keyMarker : $0 }
-    }
-
     /// Builds the zone's dataset for the responder.
     public static func dataset(
-        _ role: ZoneRole, entries: [PublishedEntry], ttl: UInt32, allowlist: KeyCover = KeyCover([])
+        _ zone: ZoneDefinition, entries: [PublishedEntry], ttl: UInt32, allowlist: KeyCover = KeyCover([])
     ) -> ZoneDataset {
+        let role = zone.role
         var values = ValueTableBuilder()
         var v4: [AddressInterval<UInt32>] = []
         var v4Excluded: [AddressInterval<UInt32>] = []
@@ -148,7 +191,9 @@ public enum PublishedZones {
             if e.key.excluded { return .excluded }
             let k = ValueKey(category: e.category, reason: e.reason)
             if let r = cache[k] { return r }
-            let r = table.intern(AnswerValue(address: e.category.defaultReturnCode, template: template(e)))
+            let text = zone.template(e.category, reason: e.reason)
+            let r = table.intern(
+                AnswerValue(address: zone.code(e.category), template: text.utf8.map { $0 == UInt8(ascii: "$") ? AnswerValue.keyMarker : $0 }))
             cache[k] = r
             return r
         }

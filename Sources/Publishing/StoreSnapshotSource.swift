@@ -47,15 +47,31 @@ public final class StoreSnapshotSource: SnapshotSource {
             guard let origin = try? DomainName.wire(fromText: z.name, lowercase: true) else { continue }
             let entries = published[z.role] ?? []
             count += entries.count
-            let ns = [[3] + Array("ns1".utf8) + origin]
-            let soa = SOAData(
-                ttl: ttl, mname: ns[0], rname: [10] + Array("hostmaster".utf8) + origin, serial: lastSerial,
-                refresh: 3600, retry: 600, expire: 604_800, minimum: negativeTTL)
-            let dataset = PublishedZones.dataset(z.role, entries: entries, ttl: ttl, allowlist: allowlist)
-            built.append(
-                Zone(
+            let ttl = z.ttl ?? self.ttl
+            var datasets = [PublishedZones.dataset(z, entries: entries, ttl: ttl, allowlist: allowlist)]
+            let zone: Zone
+            if let apex = z.apex {
+                var soa = apex.soa
+                soa.serial = lastSerial
+                if !apex.records.isEmpty {
+                    datasets.append(
+                        ZoneDataset(
+                            name: "skeleton", ttl: ttl, ipValues: ValueTableBuilder().build(), ipv4: nil, ipv6: nil,
+                            domains: nil, records: RecordTable(apex.records)))
+                }
+                zone = Zone(
+                    id: i, origin: origin, originText: z.name, soa: soa, nameservers: apex.nameservers, nsTTL: apex.nsTTL,
+                    glue: apex.glue, subzones: [Subzone(labels: [], labelCount: 0, datasets: datasets)], acl: nil)
+            } else {
+                let ns = [[3] + Array("ns1".utf8) + origin]
+                let soa = SOAData(
+                    ttl: ttl, mname: ns[0], rname: [10] + Array("hostmaster".utf8) + origin, serial: lastSerial,
+                    refresh: 3600, retry: 600, expire: 604_800, minimum: negativeTTL)
+                zone = Zone(
                     id: i, origin: origin, originText: z.name, soa: soa, nameservers: ns, nsTTL: ttl, glue: [],
-                    subzones: [Subzone(labels: [], labelCount: 0, datasets: [dataset])], acl: nil))
+                    subzones: [Subzone(labels: [], labelCount: 0, datasets: datasets)], acl: nil)
+            }
+            built.append(zone)
         }
         entryCount = count
         return ServingSnapshot(zones: built, globalACL: nil, generation: generation)

@@ -15,7 +15,7 @@ public enum ZoneDump {
     ) throws -> String {
         let entries = try PublishedZones.entries(zone.role, store: store, now: now)
         switch format {
-        case .rbldnsd: return rbldnsd(zone, dataset: PublishedZones.dataset(zone.role, entries: entries, ttl: ttl, allowlist: try PublishedZones.allowlist(store)), ttl: ttl)
+        case .rbldnsd: return rbldnsd(zone, dataset: PublishedZones.dataset(zone, entries: entries, ttl: ttl, allowlist: try PublishedZones.allowlist(store)), ttl: ttl)
         case .csv, .json: return try provenance(entries, format: format, store: store)
         }
     }

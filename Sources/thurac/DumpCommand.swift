@@ -2,21 +2,23 @@ import ArgumentParser
 import Foundation
 import Publishing
 import Store
+import ZoneConfig
 
 struct DumpCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dump", abstract: "Write a zone as it is published: rbldnsd data, or CSV / JSON lines with provenance.")
 
-    @Option(help: "Zone name (one of the shipped zones).") var zone: String
+    @Option(help: "Zone name (one of the configured zones).") var zone: String
     @Option(help: "rbldnsd, csv or json.") var format: String
     @Option(help: "Write here instead of standard output.") var output: String?
     @Option(help: "Evaluate at this ISO 8601 instant.") var now: String?
     @OptionGroup var store: StoreOptions
 
     func run() throws {
-        guard let z = ZoneDefinition.defaults.first(where: { $0.name == zone.lowercased() }) else {
-            throw CommandFailure(
-                "unknown zone '\(zone)' (zones: \(ZoneDefinition.defaults.map(\.name).joined(separator: ", ")))")
+        let zones = try store.settings().zones
+        let wanted = zone.lowercased().hasSuffix(".") ? String(zone.lowercased().dropLast()) : zone.lowercased()
+        guard let z = zones.first(where: { $0.name == wanted }) else {
+            throw CommandFailure("unknown zone '\(zone)' (zones: \(zones.map(\.name).joined(separator: ", ")))")
         }
         guard let f = ZoneDump.Format(rawValue: format) else {
             let known = ZoneDump.Format.allCases.map(\.rawValue).joined(separator: ", ")

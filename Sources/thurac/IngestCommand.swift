@@ -3,6 +3,7 @@ import Foundation
 import Ingestion
 import ListingKeys
 import Store
+import ZoneConfig
 
 /// `--now TIME` (ISO 8601): evaluate at that instant instead of the clock's (SPEC §5).
 func instant(_ text: String?) throws -> Int {
@@ -51,6 +52,7 @@ struct IngestCommand: ParsableCommand {
         } catch { throw CommandFailure("\(error)") }
         let at = try instant(now)
         let s = try store.open()
+        let policy = try store.settings().policy
         let ingestor = FeedIngestor(store: s)
         let terminal = isatty(2) == 1
         var failed = false
@@ -75,7 +77,8 @@ struct IngestCommand: ParsableCommand {
             let result: FeedIngestor.Result
             do {
                 result = try ingestor.ingest(
-                    reader, source: source, format: f, category: c, ttl: seconds, now: at, badLine: badLine, progress: progress)
+                    reader, source: source, format: f, category: c, ttl: seconds, now: at, policy: policy, badLine: badLine,
+                    progress: progress)
             } catch let e as FeedError {
                 throw CommandFailure(e.description)
             } catch let e as StoreError {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import ListingKeys
 import Store
+import ZoneConfig
 
 struct AllowCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -45,13 +46,16 @@ struct DelistCommand: ParsableCommand {
         commandName: "delist", abstract: "Remove a listing from DNS with a reason; untrusted re-reports are held back for the grace period.")
     @Argument var key: String
     @Option(help: "Why (required; kept in the audit log).") var reason: String
-    @Option(help: "Grace period against re-listing by untrusted sources.") var grace: String = "7d"
+    @Option(help: "Grace period against re-listing by untrusted sources (default: policy.delisting_grace, 7d).")
+    var grace: String?
     @Option(help: "Evaluate at this ISO 8601 instant.") var now: String?
     @OptionGroup var store: StoreOptions
     func run() throws {
         let spec = try keyArgument(key)
-        let g: Int
-        do { g = try DurationText.seconds(grace) } catch { throw CommandFailure("--grace: \(error)") }
+        var g = try store.settings().delistingGrace
+        if let grace {
+            do { g = try DurationText.seconds(grace) } catch { throw CommandFailure("--grace: \(error)") }
+        }
         let at = try instant(now)
         let s = try store.open()
         try storeCall { try s.delist(spec, reason: reason, grace: g, now: at, actor: actorName()) }
@@ -62,13 +66,15 @@ struct RestoreCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "restore", abstract: "Bring back a delisted or expired listing from history.")
     @Argument var key: String
-    @Option(help: "How long history is kept (at least 7d).") var retention: String = "30d"
+    @Option(help: "How long history is kept (at least 7d; default: store.retention, 30d).") var retention: String?
     @Option(help: "Evaluate at this ISO 8601 instant.") var now: String?
     @OptionGroup var store: StoreOptions
     func run() throws {
         let spec = try keyArgument(key)
-        let r: Int
-        do { r = try DurationText.seconds(retention) } catch { throw CommandFailure("--retention: \(error)") }
+        var r = try store.settings().retention
+        if let retention {
+            do { r = try DurationText.seconds(retention) } catch { throw CommandFailure("--retention: \(error)") }
+        }
         let at = try instant(now)
         let s = try store.open()
         try storeCall { try s.restore(spec, retention: r, now: at, actor: actorName()) }

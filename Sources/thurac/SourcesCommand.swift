@@ -2,18 +2,31 @@ import ArgumentParser
 import Foundation
 import ListingKeys
 import Store
+import ZoneConfig
 
 /// Options every store command takes (SPEC §5).
 struct StoreOptions: ParsableArguments {
-    @Option(name: .long, help: "Store database (SQLite).")
-    var db: String = "var/thurac.db"
+    @Option(name: .long, help: "Store database (SQLite; default: the configuration's store.path, else var/thurac.db).")
+    var db: String?
 
-    @Option(name: .long, help: "Configuration file.")
+    @Option(name: .long, help: "Configuration file (default: Zones/thurac.toml when it exists).")
     var config: String?
 
-    func open() throws -> ListingStore {
-        do { return try ListingStore(path: db) } catch { throw CommandFailure("\(error)") }
+    /// The configuration: `--config`, else Zones/thurac.toml if present, else the built-in defaults.
+    func settings() throws -> ThuracConfig {
+        try loadSettings(config)
     }
+
+    func open() throws -> ListingStore {
+        let path = try db ?? settings().database ?? "var/thurac.db"
+        do { return try ListingStore(path: path) } catch { throw CommandFailure("\(error)") }
+    }
+}
+
+func loadSettings(_ path: String?) throws -> ThuracConfig {
+    let chosen = path ?? (FileManager.default.fileExists(atPath: ThuracConfig.defaultPath) ? ThuracConfig.defaultPath : nil)
+    guard let chosen else { return ThuracConfig() }
+    do { return try ThuracConfig.load(path: chosen) } catch { throw CommandFailure(error.description) }
 }
 
 /// A command that cannot do what was asked: ArgumentParser prints it as one line,

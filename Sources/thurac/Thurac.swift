@@ -5,6 +5,7 @@ import Logging
 import Publishing
 import RBLDatasets
 import Store
+import ZoneConfig
 
 @main
 struct Thurac: ParsableCommand {
@@ -90,7 +91,7 @@ struct Serve: ParsableCommand {
     @Option(name: .long, help: "UDP worker threads per address (default: one per core).")
     var udpThreads: Int?
 
-    @Option(name: .long, help: "Configuration file (used when serving from the store).")
+    @Option(name: .long, help: "Configuration file (store mode; default: Zones/thurac.toml when it exists).")
     var config: String?
 
     @Option(name: .long, help: "Store database (used when serving from the store).")
@@ -99,17 +100,20 @@ struct Serve: ParsableCommand {
     func run() throws {
         let logger = makeLogger()
         if zone.isEmpty {
-            // The default way thurac runs: the shipped zones, from the store, changes live.
-            let endpoints = try (listen.isEmpty ? ["127.0.0.1:5300"] : listen).map { try parseEndpoint($0) }
+            // The default way thurac runs: the configured zones, from the store, changes live.
+            let settings = try loadSettings(config)
+            let endpoints = try (listen.isEmpty ? settings.dnsListen : listen).map { try parseEndpoint($0) }
             var cfg = DNSServer.Configuration(endpoints: endpoints)
             cfg.checkInterval = min(check, 0.25)
             cfg.queryLogPath = queryLog
             cfg.queryLogLeavesOutNXDOMAIN = queryLogNoNXDOMAIN
             if let n = udpThreads { cfg.udpThreads = max(1, n) }
             let store: ListingStore
-            do { store = try ListingStore(path: db ?? "var/thurac.db") } catch { throw CommandFailure("\(error)") }
+            do { store = try ListingStore(path: db ?? settings.database ?? "var/thurac.db") } catch { throw CommandFailure("\(error)") }
+            let source = StoreSnapshotSource(
+                store: store, zones: settings.zones, ttl: settings.ttl, negativeTTL: settings.negativeTTL)
             let server: DNSServer
-            do { server = try DNSServer(configuration: cfg, source: StoreSnapshotSource(store: store), logger: logger) } catch {
+            do { server = try DNSServer(configuration: cfg, source: source, logger: logger) } catch {
                 throw CommandFailure("\(error)")
             }
             try server.start()

@@ -96,12 +96,12 @@ extension LifecycleTests {
         try store.allow(try KeySpec(parsing: "mx.bulk.example"), reason: nil, now: t0, actor: "t")
         let byRole = try PublishedZones.entries([.addresses, .domains], store: store, now: t0)
         let cover = try PublishedZones.allowlist(store)
-        let v4 = try #require(PublishedZones.dataset(.addresses, entries: byRole[.addresses] ?? [], ttl: 60, allowlist: cover).ipv4)
+        let v4 = try #require(PublishedZones.dataset(ZoneDefinition(name: "bl.test", role: .addresses), entries: byRole[.addresses] ?? [], ttl: 60, allowlist: cover).ipv4)
         #expect(v4.lookup(0xC000_0201).isListed)
         #expect(!v4.lookup(0xC000_0240).isListed)
         #expect(!v4.lookup(0xC000_027F).isListed)
         #expect(v4.lookup(0xC000_0280).isListed)
-        let names = try #require(PublishedZones.dataset(.domains, entries: byRole[.domains] ?? [], ttl: 60, allowlist: cover).domains)
+        let names = try #require(PublishedZones.dataset(ZoneDefinition(name: "dbl.test", role: .domains), entries: byRole[.domains] ?? [], ttl: 60, allowlist: cover).domains)
         func listed(_ name: String) -> Bool {
             let wire = Array(name.split(separator: ".").flatMap { [UInt8($0.utf8.count)] + Array($0.utf8) })
             return wire.withUnsafeBytes { names.lookup($0, from: 0, count: wire.count)?.ref.isListed ?? false }

@@ -1,0 +1,212 @@
+import DNSWire
+import Foundation
+import ListingKeys
+import Publishing
+import Store
+import TOMLKit
+
+/// The zone configuration (SPEC §4 "Zones/"): which lists are served under which names, with
+/// which return codes and TXT templates, the publication policy, TTLs and where things listen.
+/// TOML, read with TOMLKit (toml++); every key is checked, so a typo is an error, not a default.
+public struct ThuracConfig: Sendable {
+    public var zones: [ZoneDefinition] = ZoneDefinition.defaults
+    public var policy = Policy()
+    /// Seconds expired and delisted records stay restorable (never less than 7 days).
+    public var retention = 30 * 86400
+    /// Default grace of a delisting against re-listing by untrusted sources.
+    public var delistingGrace = 7 * 86400
+    public var database: String?
+    public var dnsListen: [String] = ["127.0.0.1:5300"]
+    public var httpListen = "127.0.0.1:8053"
+    public var ttl: UInt32 = 2100
+    public var negativeTTL: UInt32 = 300
+
+    public init() {}
+
+    /// Where `thurac` looks when `--config` is not given.
+    public static let defaultPath = "Zones/thurac.toml"
+
+    /// Reads `path`; skeleton files are found relative to its directory.
+    public static func load(path: String) throws(ConfigError) -> ThuracConfig {
+        guard let data = FileManager.default.contents(atPath: path) else { throw ConfigError("\(path): cannot read the file") }
+        guard let text = String(data: data, encoding: .utf8) else { throw ConfigError("\(path): not UTF-8 text") }
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let e as TOMLParseError {
+            throw ConfigError("\(path):\(e.source.begin.line): \(e.description)")
+        } catch {
+            throw ConfigError("\(path): \(error)")
+        }
+        let directory = (path as NSString).deletingLastPathComponent
+        do {
+            return try parse(table, directory: directory.isEmpty ? "." : directory)
+        } catch let e as ConfigError {
+            throw ConfigError("\(path): \(e.description)")
+        } catch {
+            throw ConfigError("\(path): \(error)")
+        }
+    }
+
+    static func parse(_ root: TOMLTable, directory: String) throws -> ThuracConfig {
+        var c = ThuracConfig()
+        let top = Section(root, "")
+        try top.only(["store", "serve", "policy", "zone"])
+        if let store = try top.table("store") {
+            try store.only(["path", "retention"])
+            c.database = try store.string("path")
+            if let r = try store.duration("retention") {
+                guard r >= ListingStore.minimumRetention else {
+                    throw ConfigError("store.retention must be at least 7d (the directive's restore window)")
+                }
+                c.retention = r
+            }
+        }
+        if let serve = try top.table("serve") {
+            try serve.only(["dns", "http", "ttl", "negative_ttl"])
+            if let dns = try serve.strings("dns") { c.dnsListen = dns }
+            if let http = try serve.string("http") { c.httpListen = http }
+            if let t = try serve.duration("ttl") { c.ttl = UInt32(t) }
+            if let t = try serve.duration("negative_ttl") { c.negativeTTL = UInt32(t) }
+        }
+        if let policy = try top.table("policy") {
+            try policy.only(["public_reporters", "public_window", "delisting_grace"])
+            if let n = try policy.int("public_reporters") {
+                guard n >= 1 else { throw ConfigError("policy.public_reporters must be at least 1") }
+                c.policy.publicReporters = n
+            }
+            if let w = try policy.duration("public_window") { c.policy.publicWindow = w }
+            if let g = try policy.duration("delisting_grace") { c.delistingGrace = g }
+        }
+        if let zones = try top.tables("zone") {
+            c.zones = []
+            for (i, z) in zones.enumerated() {
+                let zone = try ZoneSection.parse(z.renamed("zone[\(i + 1)]"), directory: directory)
+                if c.zones.contains(where: { $0.name == zone.name }) { throw ConfigError("zone \(zone.name) is configured twice") }
+                c.zones.append(zone)
+            }
+        }
+        return c
+    }
+}
+
+enum ZoneSection {
+    static func parse(_ z: Section, directory: String) throws -> ZoneDefinition {
+        try z.only(["name", "lists", "skeleton", "ttl", "codes", "templates"])
+        guard let name = try z.string("name") else { throw ConfigError("\(z.path).name is missing") }
+        guard (try? DomainName.wire(fromText: name)) != nil, name.contains(".") else {
+            throw ConfigError("\(z.path).name: '\(name)' is not a domain name")
+        }
+        guard let lists = try z.string("lists") else { throw ConfigError("\(z.path).lists is missing") }
+        let role: ZoneRole
+        switch lists {
+        case "addresses": role = .addresses
+        case "domains": role = .domains
+        case "hashed-addresses": role = .hashedAddresses
+        case "allowlist": role = .allowlist
+        default:
+            throw ConfigError("\(z.path).lists: '\(lists)' (expected addresses, domains, hashed-addresses or allowlist)")
+        }
+        var zone = ZoneDefinition(name: name.hasSuffix(".") ? String(name.dropLast()) : name, role: role)
+        if let t = try z.duration("ttl") { zone.ttl = UInt32(t) }
+        if let skeleton = try z.string("skeleton") {
+            let path = skeleton.hasPrefix("/") ? skeleton : directory + "/" + skeleton
+            zone.apex = try ZoneSkeleton.load(path: path, origin: zone.name)
+        }
+        if let codes = try z.table("codes") {
+            for key in codes.keys {
+                let category = try Category(parsing: key)
+                guard let text = try codes.string(key), let a = ipv4(text) else {
+                    throw ConfigError("\(codes.path).\(key): an IPv4 address in 127.0.0.0/8 is expected")
+                }
+                // RFC 5782 §2.1 and SPEC §3: clients read these as errors, never as listings.
+                guard a >> 24 == 127, a != 0x7F00_0001, a & 0xFFFF_FF00 != 0x7FFF_FF00 else {
+                    throw ConfigError("\(codes.path).\(key): \(text) is not a usable return code (127.0.0.2 to 127.255.254.255)")
+                }
+                zone.codes[category] = a
+            }
+        }
+        if let templates = try z.table("templates") {
+            for key in templates.keys {
+                let category = try Category(parsing: key)
+                guard let text = try templates.string(key) else { throw ConfigError("\(templates.path).\(key): text expected") }
+                zone.templates[category] = text
+            }
+        }
+        return zone
+    }
+
+    static func ipv4(_ text: String) -> UInt32? {
+        var bytes = Array(text.utf8)
+        return bytes.withUnsafeMutableBufferPointer { b -> UInt32? in
+            guard let k = try? KeySpec(parsingBytes: UnsafeBufferPointer(b)), case .ipv4(let f, let l) = k.key, f == l else {
+                return nil
+            }
+            return f
+        }
+    }
+}
+
+/// A TOML table with the path that names it in error messages.
+struct Section {
+    let table: TOMLTable
+    let path: String
+
+    init(_ table: TOMLTable, _ path: String) {
+        self.table = table
+        self.path = path
+    }
+
+    func renamed(_ p: String) -> Section { Section(table, p) }
+
+    var keys: [String] { table.keys }
+
+    func name(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+
+    func only(_ allowed: [String]) throws {
+        for k in table.keys where !allowed.contains(k) {
+            throw ConfigError("unknown setting '\(name(k))' (expected one of: \(allowed.joined(separator: ", ")))")
+        }
+    }
+
+    func string(_ key: String) throws -> String? {
+        guard let v = table[key] else { return nil }
+        guard let s = v.string else { throw ConfigError("\(name(key)) must be a string") }
+        return s
+    }
+
+    func int(_ key: String) throws -> Int? {
+        guard let v = table[key] else { return nil }
+        guard let n = v.int else { throw ConfigError("\(name(key)) must be an integer") }
+        return n
+    }
+
+    func duration(_ key: String) throws -> Int? {
+        guard let s = try string(key) else { return nil }
+        do { return try DurationText.seconds(s) } catch { throw ConfigError("\(name(key)): \(error)") }
+    }
+
+    func strings(_ key: String) throws -> [String]? {
+        guard let v = table[key] else { return nil }
+        guard let a = v.array else { throw ConfigError("\(name(key)) must be a list of strings") }
+        return try a.map { e in
+            guard let s = e.string else { throw ConfigError("\(name(key)) must be a list of strings") }
+            return s
+        }
+    }
+
+    func table(_ key: String) throws -> Section? {
+        guard let v = table[key] else { return nil }
+        guard let t = v.table else { throw ConfigError("\(name(key)) must be a table") }
+        return Section(t, name(key))
+    }
+
+    func tables(_ key: String) throws -> [Section]? {
+        guard let v = table[key] else { return nil }
+        guard let a = v.array else { throw ConfigError("\(name(key)) must be an array of tables ([[\(key)]])") }
+        return try a.enumerated().map { i, e in
+            guard let t = e.table else { throw ConfigError("\(name(key)) must be an array of tables ([[\(key)]])") }
+            return Section(t, "\(name(key))[\(i + 1)]")
+        }
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import ListingKeys
+import Listings
+import Store
+import Publishing
+import Testing
+import ZoneConfig
+
+@Suite struct ConfigTests {
+    static let vectors = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Vectors")
+    static func path(_ name: String) -> String { vectors.appendingPathComponent(name).path }
+    static let shipped = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Zones/thurac.toml").path
+
+    @Test func theShippedConfigurationServesTheFourZones() throws {
+        let c = try ThuracConfig.load(path: Self.shipped)
+        #expect(c.zones.map(\.name) == ZoneDefinition.defaults.map(\.name))
+        #expect(c.zones.map(\.role) == [.addresses, .domains, .hashedAddresses, .allowlist])
+        for z in c.zones {
+            let apex = try #require(z.apex, "\(z.name) has a skeleton")
+            #expect(apex.nameservers.count == 2)
+            #expect(apex.glue.count == 1)
+            #expect(apex.soa.minimum == 300)
+        }
+        #expect(c.policy.publicReporters == 3)
+        #expect(c.retention == 30 * 86400)
+        #expect(c.zones[0].code(.manual) == 0x7F00_0009)
+    }
+
+    @Test func zonesCanBeRenamedWithTheirOwnCodesTemplatesAndSkeleton() throws {
+        let c = try ThuracConfig.load(path: Self.path("renamed.toml"))
+        #expect(c.ttl == 600)
+        #expect(c.zones.map(\.name) == ["rbl.example.net", "dbl.example.net"])
+        let z = c.zones[0]
+        #expect(z.ttl == 900)
+        #expect(z.code(.fraud) == 0x7F00_000A)
+        #expect(z.code(.spam) == 0x7F00_0002)
+        #expect(z.template(.spam, reason: nil) == "Blocked: $")
+        #expect(z.template(.spam, reason: "own reason") == "own reason")
+        let apex = try #require(z.apex)
+        #expect(apex.soa.refresh == 7200)
+        #expect(apex.soa.minimum == 600)
+        #expect(apex.glue.map(\.type) == [1, 28], "ns2's A and AAAA are glue")
+        #expect(apex.records[Array("\u{3}www".utf8)]?.first?.type == 16)
+        #expect(c.zones[1].apex == nil)
+    }
+
+    @Test(arguments: [
+        ("unknown-key.toml", "unknown setting 'policy.public_reportres'"),
+        ("bad-code.toml", "zone[1].codes.spam: 127.0.0.1 is not a usable return code"),
+        ("bad-syntax.toml", "bad-syntax.toml:"),
+        ("missing.toml", "cannot read the file"),
+    ])
+    func badConfigurationsSayWhere(_ file: String, _ message: String) {
+        #expect {
+            try ThuracConfig.load(path: Self.path(file))
+        } throws: { error in
+            "\(error)".contains(message)
+        }
+    }
+
+    @Test(arguments: [
+        ("no-ns.zone", "no NS record at the apex"),
+        ("outside.zone", "other.example.org is outside rbl.example.net"),
+        ("broken.zone", "broken.zone:4:"),
+    ])
+    func badSkeletonsSayWhere(_ file: String, _ message: String) {
+        #expect {
+            try ZoneSkeleton.load(path: Self.path(file), origin: "rbl.example.net")
+        } throws: { error in
+            "\(error)".contains(message)
+        }
+    }
+}
