@@ -113,7 +113,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["DNSWire", "TestSupport"],
+            dependencies: ["DNSWire", "TestSupport", "ListingKeys"],
             swiftSettings: strict
         ),
     ]

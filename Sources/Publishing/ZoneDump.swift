@@ -7,15 +7,21 @@ import Store
 /// server answers from, so rbldnsd answers like thurac), or as CSV / JSON lines with provenance.
 public enum ZoneDump {
     public enum Format: String, CaseIterable, Sendable {
-        case rbldnsd, csv, json
+        case rbldnsd, bind, csv, json
     }
 
+    /// The zone at `now`; `serial` defaults to `now`, as the server's serials are Unix times.
     public static func render(
-        _ zone: ZoneDefinition, format: Format, store: ListingStore, now: Int, ttl: UInt32 = 2100
+        _ zone: ZoneDefinition, format: Format, store: ListingStore, now: Int, ttl: UInt32 = 2100, serial: UInt32? = nil
     ) throws -> String {
         let entries = try PublishedZones.entries(zone.role, store: store, now: now)
+        func dataset() throws -> ZoneDataset {
+            PublishedZones.dataset(zone, entries: entries, ttl: ttl, allowlist: try PublishedZones.allowlist(store))
+        }
         switch format {
-        case .rbldnsd: return rbldnsd(zone, dataset: PublishedZones.dataset(zone, entries: entries, ttl: ttl, allowlist: try PublishedZones.allowlist(store)), ttl: ttl)
+        case .rbldnsd: return rbldnsd(zone, dataset: try dataset(), ttl: ttl)
+        case .bind:
+            return BindDump.render(zone, dataset: try dataset(), ttl: ttl, serial: serial ?? UInt32(truncatingIfNeeded: now))
         case .csv, .json: return try provenance(entries, format: format, store: store)
         }
     }

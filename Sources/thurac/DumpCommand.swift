@@ -9,7 +9,7 @@ struct DumpCommand: ParsableCommand {
         commandName: "dump", abstract: "Write a zone as it is published: rbldnsd data, or CSV / JSON lines with provenance.")
 
     @Option(help: "Zone name (one of the configured zones).") var zone: String
-    @Option(help: "rbldnsd, csv or json.") var format: String
+    @Option(help: "rbldnsd, bind, csv or json.") var format: String
     @Option(help: "Write here instead of standard output.") var output: String?
     @Option(help: "Evaluate at this ISO 8601 instant.") var now: String?
     @OptionGroup var store: StoreOptions
@@ -22,14 +22,12 @@ struct DumpCommand: ParsableCommand {
         }
         guard let f = ZoneDump.Format(rawValue: format) else {
             let known = ZoneDump.Format.allCases.map(\.rawValue).joined(separator: ", ")
-            throw CommandFailure(
-                format == "bind"
-                    ? "--format bind needs the wildcard-exact zone export (issue 4); use one of \(known)"
-                    : "--format must be one of \(known)")
+            throw CommandFailure("--format must be one of \(known)")
         }
         let at = try instant(now)
         let s = try store.open()
-        let text = try storeCall { try ZoneDump.render(z, format: f, store: s, now: at) }
+        let ttl = try z.ttl ?? store.settings().ttl
+        let text = try storeCall { try ZoneDump.render(z, format: f, store: s, now: at, ttl: ttl) }
         if let output {
             do { try text.write(toFile: output, atomically: true, encoding: .utf8) } catch {
                 throw CommandFailure("\(output): \(error.localizedDescription)")

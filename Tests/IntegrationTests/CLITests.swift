@@ -10,9 +10,12 @@ import Testing
         var err: String
     }
 
-    static func thurac(_ args: [String]) throws -> Run {
+    static func thurac(_ args: [String]) throws -> Run { try run(thuracBinary, args) }
+
+    /// Runs a program to its end and collects what it printed.
+    static func run(_ program: String, _ args: [String]) throws -> Run {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: thuracBinary)
+        p.executableURL = URL(fileURLWithPath: program)
         p.arguments = args
         let out = Pipe()
         let err = Pipe()

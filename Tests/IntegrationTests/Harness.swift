@@ -52,6 +52,49 @@ final class ServerProcess {
         return s
     }
 
+    /// Knot DNS (knotd from Debian) serving master files, on a free port with its own run and
+    /// storage directories.
+    static func knot(zones: [(name: String, file: String)]) throws -> ServerProcess {
+        let port = try freePort()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("thurac-knot-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        var conf = """
+            server:
+                listen: 127.0.0.1@\(port)
+                rundir: \(dir.path)
+            database:
+                storage: \(dir.path)
+            template:
+              - id: default
+                storage: \(dir.path)
+                semantic-checks: on
+            zone:
+
+            """
+        for z in zones { conf += "  - domain: \(z.name)\n    file: \(z.file)\n" }
+        let confPath = dir.appendingPathComponent("knot.conf").path
+        try conf.write(toFile: confPath, atomically: true, encoding: .utf8)
+        let log = dir.appendingPathComponent("knot.log").path
+        FileManager.default.createFile(atPath: log, contents: nil)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/sbin/knotd")
+        p.arguments = ["-c", confPath]
+        p.standardOutput = FileHandle(forWritingAtPath: log)
+        p.standardError = FileHandle(forWritingAtPath: log)
+        try p.run()
+        let s = ServerProcess(process: p, port: port, stderrPath: log)
+        // Ready when every zone answers its SOA.
+        for _ in 0..<200 {
+            let ready = zones.allSatisfy { z in
+                (try? DNSClient.query(z.name, type: 6, port: port, timeout: 0.2)).flatMap { Decoded($0) }.map { $0.rcode == 0 && $0.aa } ?? false
+            }
+            if ready { return s }
+            if !p.isRunning { throw HarnessError("knotd exited: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")") }
+            usleep(50_000)
+        }
+        throw HarnessError("knotd did not load the zones: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+    }
+
     init(process: Process, port: UInt16, stderrPath: String) {
         self.process = process
         self.port = port

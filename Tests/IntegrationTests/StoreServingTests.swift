@@ -1,4 +1,5 @@
 import Foundation
+import ListingKeys
 import TestSupport
 import Testing
 
@@ -94,6 +95,82 @@ struct DumpTests {
                 #expect(ours.txtSet == theirs.txtSet, "\(name) TXT: thurac \(ours.txtSet) rbldnsd \(theirs.txtSet)")
             }
         }
+    }
+}
+
+extension DumpTests {
+    /// The BIND dump passes named-checkzone and kzonecheck, and Knot, loaded with it, gives the
+    /// same listed / not-listed answer and the same A records as thurac (SPEC §3 "zone
+    /// consistency": where thurac says NXDOMAIN, NODATA is as good).
+    @Test func knotAnswersTheBindDumpLikeThurac() throws {
+        let dir = temporaryDirectory()
+        let db = dir.appendingPathComponent("var/thurac.db").path
+        #expect(try CLITests.thurac(["sources", "add", "mic", "--kind", "agency", "--db", db]).status == 0)
+        let feed = dir.appendingPathComponent("feed.csv")
+        try """
+            key,category,reason
+            10.0.0.0/12,spam,big net $
+            !10.3.5.0/24,spam,
+            10.3.5.7,fraud,phish $
+            10.4.9.0/24,malware,both categories $
+            10.200.0.0/16,harmful,outside the /12
+            192.0.2.0-192.0.2.40,advertising,ads
+            198.51.100.77,spam,"a ""quoted"" reason"
+            2001:db8::/32,malware,v6 net
+            2001:db8:1::/49,fraud,v6 inner
+            !2001:db8:2::/48,spam,
+            2001:db8:3::5,spam,one v6 address
+            spam.example,fraud,phishing domain $
+            *.evil.example,spam,everything below
+            mx.evil.example,fraud,a named host below
+            !ok.evil.example,spam,
+            user@spam.example,spam,sender
+            """.write(to: feed, atomically: true, encoding: .utf8)
+        #expect(try CLITests.thurac(["ingest", "--source", "mic", "--db", db, feed.path]).status == 0)
+        #expect(try CLITests.thurac(["allow", "add", "10.0.3.0/28", "--db", db]).status == 0)
+        var zones: [(name: String, file: String)] = []
+        for z in ["bl", "dbl", "hbl"].map({ "\($0).ninhthuan.gov.vn" }) {
+            let file = dir.appendingPathComponent("\(z).zone").path
+            #expect(try CLITests.thurac(["dump", "--zone", z, "--format", "bind", "--output", file, "--db", db]).status == 0)
+            #expect(try CLITests.run("/usr/bin/named-checkzone", ["-q", z, file]).status == 0, "named-checkzone \(z)")
+            #expect(try CLITests.run("/usr/bin/kzonecheck", ["-o", z, file]).status == 0, "kzonecheck \(z)")
+            zones.append((z, file))
+        }
+        let knot = try ServerProcess.knot(zones: zones)
+        defer { knot.stop() }
+        let thurac = try ServerProcess.thurac(["serve", "--listen", "127.0.0.1:0", "--db", db])
+        defer { thurac.stop() }
+
+        let bl = "bl.ninhthuan.gov.vn"
+        var names: [String] = []
+        func v4(_ a: UInt32) { names.append("\(a & 255).\(a >> 8 & 255).\(a >> 16 & 255).\(a >> 24).\(bl)") }
+        // Both sides of every boundary, and a spread inside.
+        for edge: UInt32 in [0x0A00_0000, 0x0A0F_FFFF, 0x0A03_0500, 0x0A03_05FF, 0x0A03_0507, 0x0A04_0900, 0x0A04_09FF, 0x0A00_0300, 0x0A00_030F, 0x0AC8_0000, 0x0AC8_FFFF, 0xC000_0200, 0xC000_0228, 0xC633_644D, 0x7F00_0002, 0x7F00_0001] {
+            for d: UInt32 in [0, 1, 0xFFFF_FFFF] { v4(edge &+ d) }
+        }
+        var rng = SeededRandom(seed: 7)
+        for _ in 0..<300 { v4(0x0A00_0000 | UInt32.random(in: 0...0x000F_FFFF, using: &rng)) }
+        for _ in 0..<100 { v4(0x0A00_0000 | UInt32.random(in: 0...0x00FF_FFFF, using: &rng)) }
+        for _ in 0..<60 { v4(0xC000_0200 | UInt32.random(in: 0...63, using: &rng)) }
+        for a: UInt128 in [0x2001_0DB8 << 96, 0x2001_0DB8_0001 << 80, (0x2001_0DB8_0001 << 80) | (1 << 79), 0x2001_0DB8_0002 << 80 | 9,
+                           0x2001_0DB8_0003 << 80 | 5, 0x2001_0DB8_0003 << 80 | 6, 0x2001_0DB9 << 96, (0x2001_0DB8 << 96) - 1] {
+            names.append(nibbles(a) + "." + bl)
+        }
+        for d in ["spam.example", "www.spam.example", "evil.example", "a.evil.example", "a.b.evil.example", "mx.evil.example",
+                  "x.mx.evil.example", "ok.evil.example", "x.ok.evil.example", "test", "invalid", "other.example"] {
+            names.append(d + ".dbl.ninhthuan.gov.vn")
+        }
+        names.append(ListingKey.hashedLabel(email: "user@spam.example") + "._email.hbl.ninhthuan.gov.vn")
+        names.append(ListingKey.hashedLabel(email: "other@spam.example") + "._email.hbl.ninhthuan.gov.vn")
+        var listed = 0
+        for name in names {
+            let ours = try #require(Decoded(try DNSClient.query(name, type: 1, port: thurac.port)))
+            let theirs = try #require(Decoded(try DNSClient.query(name, type: 1, port: knot.port)))
+            #expect(ours.aSet == theirs.aSet, "\(name): thurac \(ours.aSet) knot \(theirs.aSet)")
+            if !ours.aSet.isEmpty { listed += 1 }
+            if ours.rcode == 3 { #expect(theirs.aSet.isEmpty, "\(name): not listed in thurac, listed in knot") }
+        }
+        #expect(listed > 200, "the comparison saw listed names (\(listed))")
     }
 }
 
