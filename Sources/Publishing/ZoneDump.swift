@@ -29,7 +29,13 @@ public enum ZoneDump {
     /// A `combined` dataset: load it with `rbldnsd ... ZONE:combined:FILE`.
     static func rbldnsd(_ zone: ZoneDefinition, dataset ds: ZoneDataset, ttl: UInt32) -> String {
         var out = "# \(zone.name) as published by thurac; load with rbldnsd \(zone.name):combined:FILE\n"
-        out += "$SOA \(ttl) ns1.\(zone.name). hostmaster.\(zone.name). 0 1h 10m 1w 5m\n$NS \(ttl) ns1.\(zone.name).\n"
+        if let apex = zone.apex {
+            let soa = apex.soa
+            out += "$SOA \(soa.ttl) \(BindDump.text(soa.mname)) \(BindDump.text(soa.rname)) 0 \(soa.refresh) \(soa.retry) \(soa.expire) \(soa.minimum)\n"
+            out += "$NS \(apex.nsTTL) " + apex.nameservers.map(BindDump.text).joined(separator: " ") + "\n"
+        } else {
+            out += "$SOA \(ttl) ns1.\(zone.name). hostmaster.\(zone.name). 0 1h 10m 1w 5m\n$NS \(ttl) ns1.\(zone.name).\n"
+        }
         out += "$TTL \(ttl)\n"
         func value(_ table: ValueTable, _ i: Int) -> String {
             let start = Int(table.templateStarts[i])
