@@ -89,6 +89,32 @@ extension ListingStore {
         }
     }
 
+    /// Deletes history older than the retention period: expired listings whose time ran out
+    /// before it, delisted ones delisted before it, and their reports. Until then they stay
+    /// restorable. The audit log keeps everything. Returns how many listings went.
+    @discardableResult
+    public func prune(retention: Int, now: Int, actor: String) throws -> Int {
+        let cut = now - max(retention, Self.minimumRetention)
+        return try pool.write { db in
+            try db.execute(
+                sql: """
+                    DROP TABLE IF EXISTS pruned;
+                    CREATE TEMP TABLE pruned AS SELECT key, category FROM listing
+                    WHERE (state = 'expired' AND expiresAt IS NOT NULL AND expiresAt < ?)
+                       OR (state = 'delisted' AND key IN (SELECT key FROM delisting WHERE delistedAt < ?));
+                    DELETE FROM report WHERE (key, category) IN (SELECT key, category FROM pruned);
+                    DELETE FROM listing WHERE (key, category) IN (SELECT key, category FROM pruned);
+                    DELETE FROM delisting WHERE delistedAt < ? AND graceUntil < ? AND key NOT IN (SELECT key FROM listing);
+                    """, arguments: [cut, cut, cut, now])
+            let n = try Int.fetchOne(db, sql: "SELECT count(*) FROM pruned") ?? 0
+            try db.execute(sql: "DROP TABLE pruned")
+            if n > 0 {
+                try Self.audit(db, at: now, actor: actor, action: "prune", subject: nil, detail: "\(n) listing(s) older than the retention period")
+            }
+            return n
+        }
+    }
+
     /// Published listings at `now` (expired ones excluded even before `expire` ran), for dumps.
     public func published(now: Int) throws -> [ListingRow] {
         try pool.read { db in

@@ -82,12 +82,17 @@ struct RestoreCommand: ParsableCommand {
 }
 
 struct ExpireCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "expire", abstract: "Apply expiry now.")
+    static let configuration = CommandConfiguration(
+        commandName: "expire",
+        abstract: "Apply expiry now, and delete history older than the retention period (store.retention, at least 7d).")
     @Option(help: "Evaluate at this ISO 8601 instant.") var now: String?
     @OptionGroup var store: StoreOptions
     func run() throws {
         let at = try instant(now)
         let s = try store.open()
-        print("expired \(try storeCall { try s.expire(now: at, actor: actorName()) })")
+        let retention = try store.settings().retention
+        let expired = try storeCall { try s.expire(now: at, actor: actorName()) }
+        let pruned = try storeCall { try s.prune(retention: retention, now: at, actor: actorName()) }
+        print("expired \(expired), pruned \(pruned) (history older than \(retention / 86400) days)")
     }
 }

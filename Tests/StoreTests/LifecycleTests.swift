@@ -110,4 +110,24 @@ extension LifecycleTests {
         #expect(listed("bulk.example"))
         #expect(!listed("mx.bulk.example"))
     }
+
+    @Test func historyIsRestorableUntilTheRetentionPeriodEnds() throws {
+        try ingest("192.0.2.50", "agency", at: t0)
+        try ingest("192.0.2.51", "isp", at: t0)
+        try store.expire(now: t0 + 8 * day, actor: "op")  // the isp listing ran out at t0 + 7d
+        try store.delist(try KeySpec(parsing: "192.0.2.50"), reason: "wrong block", grace: day, now: t0 + 20 * day, actor: "op")
+        #expect(try store.prune(retention: 30 * day, now: t0 + 20 * day, actor: "op") == 0)
+        #expect(try store.prune(retention: 1 * day, now: t0 + 6 * day, actor: "op") == 0, "never less than 7 days")
+        #expect(try store.prune(retention: 30 * day, now: t0 + 37 * day + 1, actor: "op") == 1, "only the expired one is old enough")
+        #expect(try store.listings(key: "192.0.2.51").isEmpty)
+        #expect(throws: StoreError.self) {
+            try store.restore(try KeySpec(parsing: "192.0.2.51"), retention: 30 * day, now: t0 + 38 * day, actor: "op")
+        }
+        try store.restore(try KeySpec(parsing: "192.0.2.50"), retention: 30 * day, now: t0 + 38 * day, actor: "op")
+        #expect(try published(at: t0 + 38 * day).contains("192.0.2.50"))
+        try store.delist(try KeySpec(parsing: "192.0.2.50"), reason: "again", grace: day, now: t0 + 40 * day, actor: "op")
+        #expect(try store.prune(retention: 30 * day, now: t0 + 71 * day, actor: "op") == 1)
+        #expect(try store.listings(key: "192.0.2.50").isEmpty)
+        #expect(try store.auditLog().contains { $0.action == "prune" })
+    }
 }
