@@ -206,6 +206,7 @@ extension ListingStore {
                     SELECT f.key, f.category, f.seenAt, f.expiresAt, f.reason,
                       l.key IS NOT NULL AS existed, l.state AS oldState,
                       (SELECT count(*) FROM report r WHERE r.key = f.key AND r.category = f.category) AS reportCount,
+                      coalesce((SELECT graceUntil FROM delisting d WHERE d.key = f.key), 0) > ? AS inGrace,
                       CASE WHEN ? THEN 1 ELSE
                       (coalesce((SELECT graceUntil FROM delisting d WHERE d.key = f.key), 0) <= ?
                        AND ((SELECT count(*) FROM report r JOIN source s ON s.id = r.sourceId
@@ -214,7 +215,7 @@ extension ListingStore {
                              WHERE r.key = f.key AND r.category = f.category AND s.kind = 'public' AND r.seenAt >= ?) >= ?)
                       ) END AS publish
                     FROM feed f LEFT JOIN listing l ON l.key = f.key AND l.category = f.category;
-                    """, arguments: [source.kind.isTrusted, now, now - policy.publicWindow, policy.publicReporters])
+                    """, arguments: [now, source.kind.isTrusted, now, now - policy.publicWindow, policy.publicReporters])
             let tally = try Row.fetchOne(
                 db,
                 sql: """
@@ -234,7 +235,9 @@ extension ListingStore {
                       expiresAt, reportCount, reason
                     FROM decision WHERE NOT existed;
                     UPDATE listing SET
-                      state = CASE WHEN d.oldState = 'published' OR d.publish THEN 'published' ELSE 'pending' END,
+                      -- A delisting's grace holds the listing back: it stays delisted, not pending.
+                      state = CASE WHEN d.oldState = 'published' OR d.publish THEN 'published'
+                                   WHEN d.oldState = 'delisted' AND d.inGrace THEN 'delisted' ELSE 'pending' END,
                       lastSeen = max(listing.lastSeen, d.seenAt),
                       -- A listing never expires earlier because of a shorter report; NULL means never.
                       expiresAt = CASE WHEN listing.expiresAt IS NULL OR d.expiresAt IS NULL THEN NULL

@@ -12,21 +12,25 @@ struct AllowCommand: ParsableCommand {
     struct Add: ParsableCommand {
         @Argument(help: "Key to allow.") var key: String
         @Option(help: "Why (kept in the audit log).") var reason: String?
+        @Option(help: "Record it at this ISO 8601 instant.") var now: String?
         @OptionGroup var store: StoreOptions
         func run() throws {
             let spec = try keyArgument(key)
+            let at = try instant(now)
             let s = try store.open()
-            try storeCall { try s.allow(spec, reason: reason, now: Int(Date().timeIntervalSince1970), actor: actorName()) }
+            try storeCall { try s.allow(spec, reason: reason, now: at, actor: actorName()) }
         }
     }
 
     struct Remove: ParsableCommand {
         @Argument(help: "Key to take off the allowlist.") var key: String
+        @Option(help: "Record it at this ISO 8601 instant.") var now: String?
         @OptionGroup var store: StoreOptions
         func run() throws {
             let spec = try keyArgument(key)
+            let at = try instant(now)
             let s = try store.open()
-            try storeCall { try s.disallow(spec, now: Int(Date().timeIntervalSince1970), actor: actorName()) }
+            try storeCall { try s.disallow(spec, now: at, actor: actorName()) }
         }
     }
 
