@@ -99,6 +99,10 @@ let package = Package(
         .testTarget(
             name: "ZoneConfigTests", dependencies: ["ZoneConfig", "Publishing", "ListingKeys", "Listings", "Store"], exclude: ["Vectors"],
             swiftSettings: strict),
+        .testTarget(
+            name: "PublishingTests",
+            dependencies: ["Publishing", "Store", "Ingestion", "ListingKeys", "Listings", "Responder", "DNSWire", "TestSupport"],
+            swiftSettings: strict),
         .testTarget(name: "ListingsTests", dependencies: ["Listings", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "RBLDatasetsTests",

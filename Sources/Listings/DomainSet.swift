@@ -15,10 +15,13 @@ public final class DomainSet: Sendable {
         /// Offset and length of the entry's name inside the looked-up bytes.
         public var nameOffset: Int
         public var nameLength: Int
-        @inlinable public init(ref: ValueRef, nameOffset: Int, nameLength: Int) {
+        /// The entry came from the delta laid over this set (its values are the delta's).
+        public var fromDelta: Bool
+        @inlinable public init(ref: ValueRef, nameOffset: Int, nameLength: Int, fromDelta: Bool = false) {
             self.ref = ref
             self.nameOffset = nameOffset
             self.nameLength = nameLength
+            self.fromDelta = fromDelta
         }
     }
 
@@ -68,6 +71,34 @@ public final class DomainSet: Sendable {
         while o < end {
             o += 1 + Int(p[o])
             if o >= end { break }
+            if let e = index.find(p, from: o, count: end - o), subtree[e] != .none {
+                return Match(ref: subtree[e], nameOffset: o, nameLength: end - o)
+            }
+        }
+        return nil
+    }
+
+    /// The lookup with `delta` laid over this set: for every name and slot (exact, subtree) the
+    /// delta's entry, where it has one, replaces this set's; `.removed` there means this set's
+    /// entry is gone. The rules are otherwise `lookup`'s.
+    @inlinable
+    public func lookup(_ p: UnsafeRawBufferPointer, from: Int, count: Int, over delta: DomainSet) -> Match? {
+        if let d = delta.index.find(p, from: from, count: count), delta.exact[d] != .none {
+            if delta.exact[d] != .removed { return Match(ref: delta.exact[d], nameOffset: from, nameLength: count, fromDelta: true) }
+        } else if let e = index.find(p, from: from, count: count), exact[e] != .none {
+            return Match(ref: exact[e], nameOffset: from, nameLength: count)
+        }
+        var o = from
+        let end = from + count
+        while o < end {
+            o += 1 + Int(p[o])
+            if o >= end { break }
+            if let d = delta.index.find(p, from: o, count: end - o), delta.subtree[d] != .none {
+                if delta.subtree[d] != .removed {
+                    return Match(ref: delta.subtree[d], nameOffset: o, nameLength: end - o, fromDelta: true)
+                }
+                continue
+            }
             if let e = index.find(p, from: o, count: end - o), subtree[e] != .none {
                 return Match(ref: subtree[e], nameOffset: o, nameLength: end - o)
             }

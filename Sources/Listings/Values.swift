@@ -26,13 +26,16 @@ public struct ValueRef: Hashable, Sendable {
 
     public static let none = ValueRef(rawValue: 0xFFFF_FFFF)
     public static let excluded = ValueRef(rawValue: 0xFFFF_FFFE)
+    /// In a delta laid over a dataset (`ZoneDelta`): the dataset's entry here is gone; look
+    /// further as if it had never been there.
+    public static let removed = ValueRef(rawValue: 0xFFFF_FFFD)
     @usableFromInline static let groupBit: UInt32 = 0x8000_0000
 
     @inlinable public static func value(_ index: Int) -> ValueRef { ValueRef(rawValue: UInt32(index)) }
     @inlinable public static func group(_ index: Int) -> ValueRef { ValueRef(rawValue: UInt32(index) | groupBit) }
 
-    /// Listed: a value or a group (not nothing, not excluded).
-    @inlinable public var isListed: Bool { rawValue < 0xFFFF_FFFE }
+    /// Listed: a value or a group (not nothing, not excluded, not removed).
+    @inlinable public var isListed: Bool { rawValue < 0xFFFF_FFFD }
     @inlinable public var isGroup: Bool { isListed && rawValue & Self.groupBit != 0 }
     @inlinable public var index: Int { Int(rawValue & ~Self.groupBit) }
 }

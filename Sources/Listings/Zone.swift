@@ -9,10 +9,12 @@ public final class ZoneDataset: Sendable {
     public let hasIPv6: Bool
     public let domains: DomainSet?
     public let records: RecordTable?
+    /// Changes since the dataset was compiled, laid over it (see `ZoneDelta`).
+    public let delta: ZoneDelta?
 
     public init(
         name: String, ttl: UInt32, ipValues: ValueTable, ipv4: IntervalMap<UInt32>?, ipv6: IntervalMap<UInt128>?,
-        domains: DomainSet?, records: RecordTable?
+        domains: DomainSet?, records: RecordTable?, delta: ZoneDelta? = nil
     ) {
         self.name = name
         self.ttl = ttl
@@ -23,10 +25,39 @@ public final class ZoneDataset: Sendable {
         self.ipv6 = ipv6 ?? .empty
         self.domains = domains
         self.records = records
+        self.delta = delta
+    }
+
+    /// The same dataset with `delta` laid over it (the compiled structures are shared).
+    public func with(delta: ZoneDelta?) -> ZoneDataset {
+        ZoneDataset(
+            name: name, ttl: ttl, ipValues: ipValues, ipv4: hasIPv4 ? ipv4 : nil, ipv6: hasIPv6 ? ipv6 : nil,
+            domains: domains, records: records, delta: delta)
     }
 
     public var byteCount: Int {
         ipv4.byteCount + ipv6.byteCount + (domains?.byteCount ?? 0)
+    }
+}
+
+/// Changes laid over a compiled dataset, so a few changed listings are served at once
+/// without recompiling a million unchanged ones. Where the delta's maps hold a ref it decides
+/// (`.excluded`: not listed); `.none` sends the lookup to the dataset. Its names replace the
+/// dataset's per name and slot (`DomainSet.lookup(_:from:count:over:)`).
+public final class ZoneDelta: Sendable {
+    public let ipValues: ValueTable
+    public let ipv4: IntervalMap<UInt32>
+    public let ipv6: IntervalMap<UInt128>
+    public let domains: DomainSet?
+    /// Keys the delta covers, for logs.
+    public let keyCount: Int
+
+    public init(ipValues: ValueTable, ipv4: IntervalMap<UInt32>, ipv6: IntervalMap<UInt128>, domains: DomainSet?, keyCount: Int) {
+        self.ipValues = ipValues
+        self.ipv4 = ipv4
+        self.ipv6 = ipv6
+        self.domains = domains
+        self.keyCount = keyCount
     }
 }
 

@@ -172,46 +172,28 @@ public enum PublishedZones {
     public static func dataset(
         _ zone: ZoneDefinition, entries: [PublishedEntry], ttl: UInt32, allowlist: KeyCover = KeyCover([])
     ) -> ZoneDataset {
+        build(zone, entries: entries, ttl: ttl, allowlist: allowlist).dataset
+    }
+
+    /// The dataset, and its address entries before they were laid over each other (what an
+    /// incremental update needs to recompute a changed range).
+    static func build(
+        _ zone: ZoneDefinition, entries: [PublishedEntry], ttl: UInt32, allowlist: KeyCover
+    ) -> (dataset: ZoneDataset, raw: AddressEntries) {
         let role = zone.role
         var values = ValueTableBuilder()
-        var v4: [AddressInterval<UInt32>] = []
-        var v4Excluded: [AddressInterval<UInt32>] = []
-        var v6: [AddressInterval<UInt128>] = []
-        var v6Excluded: [AddressInterval<UInt128>] = []
+        var raw = AddressEntries()
         var names = DomainSetBuilder()
-        names.values = values
-        // Listings share a handful of (category, reason) values: intern each once.
-        struct ValueKey: Hashable {
-            var category: Category
-            var reason: String?
-        }
-        var ipRefs: [ValueKey: ValueRef] = [:]
-        var nameRefs: [ValueKey: ValueRef] = [:]
-        func ref(_ e: PublishedEntry, _ table: inout ValueTableBuilder, _ cache: inout [ValueKey: ValueRef]) -> ValueRef {
-            if e.key.excluded { return .excluded }
-            let k = ValueKey(category: e.category, reason: e.reason)
-            if let r = cache[k] { return r }
-            let text = zone.template(e.category, reason: e.reason)
-            let r = table.intern(
-                AnswerValue(address: zone.code(e.category), template: text.utf8.map { $0 == UInt8(ascii: "$") ? AnswerValue.keyMarker : $0 }))
-            cache[k] = r
-            return r
-        }
+        var ipValues = ValueInterner(zone: zone)
+        var nameValues = ValueInterner(zone: zone)
         for e in entries {
             switch e.key.key {
-            case .ipv4(let first, let last):
-                let interval = AddressInterval(start: first, end: last, ref: ref(e, &values, &ipRefs))
-                if e.key.excluded { v4Excluded.append(interval) } else { v4.append(interval) }
-            case .ipv6(let a, let n):
-                let last = n == 0 ? UInt128.max : a | (UInt128.max >> n)
-                let interval = AddressInterval(start: a, end: last, ref: ref(e, &values, &ipRefs))
-                if e.key.excluded { v6Excluded.append(interval) } else { v6.append(interval) }
-            case .domain(let name, let subtree):
-                let r = ref(e, &names.values, &nameRefs)
-                names.add(relativeWire(name), exact: subtree ? nil : r, subtree: subtree ? r : nil)
-            case .email(let address):
-                let r = ref(e, &names.values, &nameRefs)
-                names.add(relativeWire(ListingKey.hashedLabel(email: address) + "._email"), exact: r, subtree: nil)
+            case .ipv4, .ipv6:
+                raw.append(e.key, ref: ipValues.ref(e, &values))
+            case .domain, .email:
+                let slot = nameSlot(e.key.key)
+                let r = nameValues.ref(e, &names.values)
+                names.add(slot.wire, exact: slot.subtree ? nil : r, subtree: slot.subtree ? r : nil)
             }
         }
         if role == .domains || role == .hashedAddresses {
@@ -223,20 +205,26 @@ public enum PublishedZones {
             for name in allowlist.exactNames { names.add(relativeWire(name), exact: .excluded, subtree: nil) }
             for name in allowlist.subtrees { names.add(relativeWire(name), exact: nil, subtree: .excluded) }
         }
-        var ipv4Intervals = layered(v4 + v4Excluded, values: &values)
-        var ipv6Intervals = layered(v6 + v6Excluded, values: &values)
+        var ipv4Intervals = layered(raw.v4, values: &values)
+        var ipv6Intervals = layered(raw.v6, values: &values)
         if role == .addresses {
-            ipv4Intervals = IntervalAlgebra.overlay(
-                ipv4Intervals, allowlist.ipv4Ranges.map { AddressInterval(start: $0.first, end: $0.last, ref: .excluded) })
-            ipv6Intervals = IntervalAlgebra.overlay(
-                ipv6Intervals, allowlist.ipv6Ranges.map { AddressInterval(start: $0.first, end: $0.last, ref: .excluded) })
+            ipv4Intervals = IntervalAlgebra.overlay(ipv4Intervals, allowlist.ipv4Ranges.map { AddressInterval(start: $0.first, end: $0.last, ref: .excluded) })
+            ipv6Intervals = IntervalAlgebra.overlay(ipv6Intervals, allowlist.ipv6Ranges.map { AddressInterval(start: $0.first, end: $0.last, ref: .excluded) })
         }
-        let ipv4 = IntervalMap(ipv4Intervals)
-        let ipv6 = IntervalMap(ipv6Intervals)
         let hasIP = role == .addresses || role == .allowlist
-        return ZoneDataset(
-            name: role.rawValue, ttl: ttl, ipValues: values.build(), ipv4: hasIP ? ipv4 : nil, ipv6: hasIP ? ipv6 : nil,
-            domains: hasIP ? nil : names.build(), records: nil)
+        let dataset = ZoneDataset(
+            name: role.rawValue, ttl: ttl, ipValues: values.build(), ipv4: hasIP ? IntervalMap(ipv4Intervals) : nil,
+            ipv6: hasIP ? IntervalMap(ipv6Intervals) : nil, domains: hasIP ? nil : names.build(), records: nil)
+        return (dataset, raw)
+    }
+
+    /// Where a name key lives in a domain set: its labels, and whether it is the subtree slot.
+    static func nameSlot(_ key: ListingKey) -> (wire: [UInt8], subtree: Bool) {
+        switch key {
+        case .domain(let name, let subtree): return (relativeWire(name), subtree)
+        case .email(let address): return (relativeWire(ListingKey.hashedLabel(email: address) + "._email"), false)
+        case .ipv4, .ipv6: return ([], false)
+        }
     }
 
     /// The more specific entry decides: entries are laid over each other from the widest to the
@@ -261,5 +249,44 @@ public enum PublishedZones {
     /// from validated keys, so the codec's parser cannot refuse them.
     static func relativeWire(_ name: String) -> [UInt8] {
         ((try? DomainName.wire(fromText: name, lowercase: true)) ?? [0]).dropLast()
+    }
+}
+
+/// Answer values of one zone: a listing's category gives the A record, its reason (or the
+/// zone's template) the TXT. Listings share a handful of (category, reason) pairs: each is
+/// interned once.
+struct ValueInterner {
+    struct Key: Hashable {
+        var category: Category
+        var reason: String?
+    }
+    let zone: ZoneDefinition
+    var cache: [Key: ValueRef] = [:]
+
+    init(zone: ZoneDefinition) { self.zone = zone }
+
+    mutating func ref(_ e: PublishedEntry, _ table: inout ValueTableBuilder) -> ValueRef {
+        if e.key.excluded { return .excluded }
+        let k = Key(category: e.category, reason: e.reason)
+        if let r = cache[k] { return r }
+        let text = zone.template(e.category, reason: e.reason)
+        let r = table.intern(
+            AnswerValue(address: zone.code(e.category), template: text.utf8.map { $0 == UInt8(ascii: "$") ? AnswerValue.keyMarker : $0 }))
+        cache[k] = r
+        return r
+    }
+}
+
+/// Address entries as intervals, before layering.
+struct AddressEntries {
+    var v4: [AddressInterval<UInt32>] = []
+    var v6: [AddressInterval<UInt128>] = []
+
+    mutating func append(_ key: KeySpec, ref: ValueRef) {
+        switch key.key {
+        case .ipv4(let first, let last): v4.append(AddressInterval(start: first, end: last, ref: ref))
+        case .ipv6(let a, let n): v6.append(AddressInterval(start: a, end: n == 0 ? UInt128.max : a | (UInt128.max >> n), ref: ref))
+        case .domain, .email: break
+        }
     }
 }

@@ -1,79 +1,160 @@
 import DNSWire
+import ListingKeys
 import Listings
 import Store
 
-/// Serves the store: a snapshot of the published listings, rebuilt when a change is committed
+/// Serves the store: a snapshot of the published listings, updated when a change is committed
 /// (by any process: the CLI, the API) or when a listing's expiry time comes.
+///
+/// A full build compiles every listing (seconds for a million). After it, the change journal
+/// says which keys changed; their listings are read again and laid over the compiled datasets
+/// as a delta (`ZoneDelta`), so a change is served within the polling interval whatever the
+/// store's size. When the changes since the last full build pass `rebuildAfter` keys, or the
+/// allowlist changes, or the journal says "everything", the next update is a full build again.
 public final class StoreSnapshotSource: SnapshotSource {
     let store: ListingStore
     let zones: [ZoneDefinition]
     let ttl: UInt32
     let negativeTTL: UInt32
+    let rebuildAfter: Int
     private var lastChange = -1
     private var nextExpiry: Int? = nil
     private var lastSerial: UInt32 = 0
     private var generation: UInt64 = 0
+    /// Where the journal was read up to, and the instant the snapshot describes.
+    private var journalPosition = 0
+    private var lastNow = 0
+    /// The last full build, and every key changed since, with its listings as they are now.
+    private var bases: [ZoneBase?] = []
+    private var fixed: [Zone] = []
+    private var pending: [String: [PublishedEntry]] = [:]
+    private var allowlist = KeyCover([])
+    private var baseCount = 0
     public private(set) var entryCount = 0
+    /// Updates served as deltas since the last full build (for tests and logs).
+    public private(set) var incrementalUpdates = 0
 
-    public init(store: ListingStore, zones: [ZoneDefinition] = ZoneDefinition.defaults, ttl: UInt32 = 2100, negativeTTL: UInt32 = 300) {
+    public init(
+        store: ListingStore, zones: [ZoneDefinition] = ZoneDefinition.defaults, ttl: UInt32 = 2100, negativeTTL: UInt32 = 300,
+        rebuildAfter: Int = 20_000
+    ) {
         self.store = store
         self.zones = zones
         self.ttl = ttl
         self.negativeTTL = negativeTTL
+        self.rebuildAfter = rebuildAfter
     }
 
     public func initialSnapshot(now: Int) throws -> (snapshot: ServingSnapshot, diagnostics: [String]) {
-        (try build(now: now), [])
+        (try fullBuild(now: now), [])
     }
 
     public func refreshedSnapshot(now: Int, force: Bool) throws -> (snapshot: ServingSnapshot?, diagnostics: [String]) {
         let change = try store.changeCounter()
         let expiryDue = nextExpiry.map { now >= $0 } ?? false
         guard force || change != lastChange || expiryDue else { return (nil, []) }
-        return (try build(now: now), [])
+        if force { return (try fullBuild(now: now), []) }
+        lastChange = change
+        let (keys, position) = try store.changes(after: journalPosition)
+        guard var touched = keys else { return (try fullBuild(now: now), []) }
+        touched.formUnion(try store.expiring(after: lastNow, upTo: now))
+        if touched.isEmpty {
+            lastNow = now
+            nextExpiry = try store.nextExpiry(after: now)
+            return (nil, [])
+        }
+        if pending.count + 2 * touched.count > rebuildAfter { return (try fullBuild(now: now), []) }
+        for key in touched {
+            // A key and its exclusion share a name's slot: the delta needs both as they are now.
+            let counterpart = key.hasPrefix("!") ? String(key.dropFirst()) : "!" + key
+            for k in [key, counterpart] { pending[k] = try currentEntries(k, now: now) }
+        }
+        journalPosition = position
+        lastNow = now
+        nextExpiry = try store.nextExpiry(after: now)
+        incrementalUpdates += 1
+        return (assemble(), [])
     }
 
-    func build(now: Int) throws -> ServingSnapshot {
+    /// A key's published listings at `now`, as the full build would see them.
+    func currentEntries(_ key: String, now: Int) throws -> [PublishedEntry] {
+        var text = key
+        guard let spec = text.withUTF8({ try? KeySpec(canonicalBytes: $0) }) else { return [] }
+        return try store.publishedRows(key: key, now: now).compactMap { row in
+            Category(rawValue: row.category).map { PublishedEntry(key: spec, category: $0, reason: row.reason, source: nil) }
+        }
+    }
+
+    func fullBuild(now: Int) throws -> ServingSnapshot {
+        // The journal position first: what commits while the listings are read is read again.
+        journalPosition = try store.journalPosition()
         lastChange = try store.changeCounter()
+        lastNow = now
         nextExpiry = try store.nextExpiry(after: now)
-        generation += 1
-        // Unix-time serials, but never the same twice: two rebuilds in one second still differ.
-        lastSerial = max(lastSerial &+ 1, UInt32(truncatingIfNeeded: now))
-        var built: [Zone] = []
-        var count = 0
+        pending = [:]
+        incrementalUpdates = 0
         let published = try PublishedZones.entries(zones.map(\.role), store: store, now: now)
-        let allowlist = try PublishedZones.allowlist(store)
+        allowlist = try PublishedZones.allowlist(store)
+        bases = []
+        fixed = []
+        var count = 0
         for (i, z) in zones.enumerated() {
-            guard let origin = try? DomainName.wire(fromText: z.name, lowercase: true) else { continue }
             let entries = published[z.role] ?? []
             count += entries.count
-            let ttl = z.ttl ?? self.ttl
-            var datasets = [PublishedZones.dataset(z, entries: entries, ttl: ttl, allowlist: allowlist)]
-            let zone: Zone
-            if let apex = z.apex {
-                var soa = apex.soa
-                soa.serial = lastSerial
-                if !apex.records.isEmpty {
-                    datasets.append(
-                        ZoneDataset(
-                            name: "skeleton", ttl: ttl, ipValues: ValueTableBuilder().build(), ipv4: nil, ipv6: nil,
-                            domains: nil, records: RecordTable(apex.records)))
-                }
-                zone = Zone(
-                    id: i, origin: origin, originText: z.name, soa: soa, nameservers: apex.nameservers, nsTTL: apex.nsTTL,
-                    glue: apex.glue, subzones: [Subzone(labels: [], labelCount: 0, datasets: datasets)], acl: nil)
-            } else {
-                let ns = [[3] + Array("ns1".utf8) + origin]
-                let soa = SOAData(
-                    ttl: ttl, mname: ns[0], rname: [10] + Array("hostmaster".utf8) + origin, serial: lastSerial,
-                    refresh: 3600, retry: 600, expire: 604_800, minimum: negativeTTL)
-                zone = Zone(
-                    id: i, origin: origin, originText: z.name, soa: soa, nameservers: ns, nsTTL: ttl, glue: [],
-                    subzones: [Subzone(labels: [], labelCount: 0, datasets: datasets)], acl: nil)
-            }
-            built.append(zone)
+            let (dataset, raw) = PublishedZones.build(z, entries: entries, ttl: z.ttl ?? ttl, allowlist: allowlist)
+            fixed.append(try zone(i, z, dataset: dataset))
+            // The allowlist zone changes only with the allowlist, which rebuilds everything.
+            bases.append(
+                z.role == .allowlist ? nil : ZoneBase(zone: z, dataset: dataset, v4: SizeClasses(raw.v4), v6: SizeClasses(raw.v6)))
         }
-        entryCount = count
+        baseCount = count
+        return assemble()
+    }
+
+    /// The snapshot: each zone's compiled dataset with the pending changes laid over it.
+    func assemble() -> ServingSnapshot {
+        generation += 1
+        // Unix-time serials, but never the same twice: two updates in one second still differ.
+        lastSerial = max(lastSerial &+ 1, UInt32(truncatingIfNeeded: lastNow))
+        var built: [Zone] = []
+        for (i, z) in fixed.enumerated() {
+            var datasets = z.subzones[0].datasets
+            if let base = bases[i], !pending.isEmpty {
+                datasets[0] = base.dataset.with(delta: ZoneDeltas.delta(base, changes: pending, allowlist: allowlist))
+            }
+            var soa = z.soa
+            soa.serial = lastSerial
+            built.append(
+                Zone(
+                    id: z.id, origin: z.origin, originText: z.originText, soa: soa, nameservers: z.nameservers, nsTTL: z.nsTTL,
+                    glue: z.glue, subzones: [Subzone(labels: [], labelCount: 0, datasets: datasets)], acl: nil))
+        }
+        entryCount = baseCount + pending.count
         return ServingSnapshot(zones: built, globalACL: nil, generation: generation)
+    }
+
+    /// A zone around its listings: the skeleton's SOA, NS, glue and records, or synthesised ones.
+    func zone(_ i: Int, _ z: ZoneDefinition, dataset: ZoneDataset) throws -> Zone {
+        let origin = try DomainName.wire(fromText: z.name, lowercase: true)
+        let ttl = z.ttl ?? self.ttl
+        var datasets = [dataset]
+        if let apex = z.apex {
+            if !apex.records.isEmpty {
+                datasets.append(
+                    ZoneDataset(
+                        name: "skeleton", ttl: ttl, ipValues: ValueTableBuilder().build(), ipv4: nil, ipv6: nil, domains: nil,
+                        records: RecordTable(apex.records)))
+            }
+            return Zone(
+                id: i, origin: origin, originText: z.name, soa: apex.soa, nameservers: apex.nameservers, nsTTL: apex.nsTTL,
+                glue: apex.glue, subzones: [Subzone(labels: [], labelCount: 0, datasets: datasets)], acl: nil)
+        }
+        let ns = [[3] + Array("ns1".utf8) + origin]
+        let soa = SOAData(
+            ttl: ttl, mname: ns[0], rname: [10] + Array("hostmaster".utf8) + origin, serial: 0, refresh: 3600, retry: 600,
+            expire: 604_800, minimum: negativeTTL)
+        return Zone(
+            id: i, origin: origin, originText: z.name, soa: soa, nameservers: ns, nsTTL: ttl, glue: [],
+            subzones: [Subzone(labels: [], labelCount: 0, datasets: datasets)], acl: nil)
     }
 }

@@ -218,10 +218,10 @@ public struct Responder: Sendable {
         if ds.hasIPv4 && keyLabels == 4 {
             var a: UInt32 = 0
             if parseReversedIPv4(p, from: keyStart, labels: 4, octets: &a) {
-                let ref = ds.ipv4.lookup(a)
+                let (ref, table) = Self.ipv4(ds, a)
                 if ref.isListed {
                     listed = true
-                    addValues(&w, &ctx, table: ds.ipValues, ref: ref, key: .ipv4(a), ttl: ds.ttl)
+                    addValues(&w, &ctx, table: table, ref: ref, key: .ipv4(a), ttl: ds.ttl)
                 }
             }
         }
@@ -231,29 +231,53 @@ public struct Responder: Sendable {
                 // rbldnsd maps IPv4-mapped (::ffff:0:0/96) and 6to4 (2002::/16) addresses to IPv4.
                 let mapped = a >> 32 == 0xFFFF
                 if ds.hasIPv6 && !mapped {
-                    let ref = ds.ipv6.lookup(a)
+                    let (ref, table) = Self.ipv6(ds, a)
                     if ref.isListed {
                         listed = true
-                        addValues(&w, &ctx, table: ds.ipValues, ref: ref, key: .ipv6(a), ttl: ds.ttl)
+                        addValues(&w, &ctx, table: table, ref: ref, key: .ipv6(a), ttl: ds.ttl)
                     }
                 }
                 if ds.hasIPv4 && (mapped || a >> 112 == 0x2002) {
                     let v4 = UInt32(truncatingIfNeeded: mapped ? a : a >> 80)
-                    let ref = ds.ipv4.lookup(v4)
+                    let (ref, table) = Self.ipv4(ds, v4)
                     if ref.isListed {
                         listed = true
-                        addValues(&w, &ctx, table: ds.ipValues, ref: ref, key: .ipv4(v4), ttl: ds.ttl)
+                        addValues(&w, &ctx, table: table, ref: ref, key: .ipv4(v4), ttl: ds.ttl)
                     }
                 }
             }
         }
-        if let domains = ds.domains, let m = domains.lookup(p, from: keyStart, count: keyLength), m.ref.isListed {
-            listed = true
-            addValues(
-                &w, &ctx, table: domains.values, ref: m.ref, key: .name(offset: m.nameOffset, length: m.nameLength),
-                ttl: ds.ttl)
+        if let domains = ds.domains {
+            let delta = ds.delta?.domains
+            let match = delta.map { domains.lookup(p, from: keyStart, count: keyLength, over: $0) }
+                ?? domains.lookup(p, from: keyStart, count: keyLength)
+            if let m = match, m.ref.isListed {
+                listed = true
+                addValues(
+                    &w, &ctx, table: m.fromDelta ? delta!.values : domains.values, ref: m.ref,
+                    key: .name(offset: m.nameOffset, length: m.nameLength), ttl: ds.ttl)
+            }
         }
         return listed
+    }
+
+    /// The dataset's answer for an address, or the delta's where it has one.
+    @inline(__always)
+    static func ipv4(_ ds: ZoneDataset, _ a: UInt32) -> (ValueRef, ValueTable) {
+        if let d = ds.delta {
+            let r = d.ipv4.lookup(a)
+            if r != .none { return (r, d.ipValues) }
+        }
+        return (ds.ipv4.lookup(a), ds.ipValues)
+    }
+
+    @inline(__always)
+    static func ipv6(_ ds: ZoneDataset, _ a: UInt128) -> (ValueRef, ValueTable) {
+        if let d = ds.delta {
+            let r = d.ipv6.lookup(a)
+            if r != .none { return (r, d.ipValues) }
+        }
+        return (ds.ipv6.lookup(a), ds.ipValues)
     }
 
     /// RFC 8020: a name with listed names below it exists; it answers NODATA, not NXDOMAIN.
@@ -264,17 +288,22 @@ public struct Responder: Sendable {
             var a: UInt32 = 0
             if parseReversedIPv4(p, from: keyStart, labels: keyLabels, octets: &a) {
                 let span = UInt32.max >> (8 * UInt32(keyLabels))
-                if ds.ipv4.anyListed(from: a, through: a | span) { return true }
+                if ds.ipv4.anyListed(from: a, through: a | span) || ds.delta?.ipv4.anyListed(from: a, through: a | span) == true {
+                    return true
+                }
             }
         }
         if ds.hasIPv6 && keyLabels < 32 {
             var a: UInt128 = 0
             if parseReversedNibbles(p, from: keyStart, labels: keyLabels, address: &a) {
                 let span = UInt128.max >> (4 * UInt128(keyLabels))
-                if ds.ipv6.anyListed(from: a, through: a | span) { return true }
+                if ds.ipv6.anyListed(from: a, through: a | span) || ds.delta?.ipv6.anyListed(from: a, through: a | span) == true {
+                    return true
+                }
             }
         }
         if let domains = ds.domains, domains.isEmptyNonTerminal(p, from: keyStart, count: keyLength) { return true }
+        if let delta = ds.delta?.domains, delta.isEmptyNonTerminal(p, from: keyStart, count: keyLength) { return true }
         return false
     }
 

@@ -186,6 +186,7 @@ extension ListingStore {
                 throw StoreError("no usable line in the feed (\(counts.rejected) rejected)")
             }
 
+            try Self.journal(db, now: now, keysFrom: "SELECT DISTINCT key FROM feed", count: writer.accepted)
             try db.execute(
                 sql: """
                     INSERT INTO report (sourceId, key, excluded, category, reason, evidence, seenAt, ttl, receivedAt)

@@ -16,6 +16,7 @@ extension ListingStore {
             // Listings stay as they are: the allowlist is applied when zones are built, so what
             // it covers (the key, or everything inside a range or below a subtree) leaves DNS at
             // the next snapshot and comes back if the entry is removed.
+            try Self.journalEverything(db, now: now)
             try Self.audit(db, at: now, actor: actor, action: "allow.add", subject: key.key.description, detail: reason)
         }
     }
@@ -24,6 +25,7 @@ extension ListingStore {
         try pool.write { db in
             try db.execute(sql: "DELETE FROM allowlist WHERE key = ?", arguments: [key.key.description])
             guard db.changesCount == 1 else { throw StoreError("\(key.key) is not on the allowlist") }
+            try Self.journalEverything(db, now: now)
             try Self.audit(db, at: now, actor: actor, action: "allow.remove", subject: key.key.description, detail: nil)
         }
     }
@@ -49,6 +51,7 @@ extension ListingStore {
                     ON CONFLICT (key) DO UPDATE SET reason = excluded.reason, delistedBy = excluded.delistedBy,
                       delistedAt = excluded.delistedAt, graceUntil = excluded.graceUntil
                     """, arguments: [key.description, reason, actor, now, now + grace])
+            try Self.journal(db, now: now, key: key.description)
             try Self.audit(db, at: now, actor: actor, action: "delist", subject: key.description, detail: reason)
         }
     }
@@ -71,6 +74,7 @@ extension ListingStore {
                     arguments: [expires, key.description, r["category"] as String])
             }
             try db.execute(sql: "DELETE FROM delisting WHERE key = ?", arguments: [key.description])
+            try Self.journal(db, now: now, key: key.description)
             try Self.audit(db, at: now, actor: actor, action: "restore", subject: key.description, detail: nil)
         }
     }
@@ -80,10 +84,12 @@ extension ListingStore {
     @discardableResult
     public func expire(now: Int, actor: String) throws -> Int {
         try pool.write { db in
+            let expiring = "SELECT key FROM listing WHERE state = 'published' AND expiresAt IS NOT NULL AND expiresAt <= ?"
+            let n = try Int.fetchOne(db, sql: "SELECT count(*) FROM (\(expiring))", arguments: [now]) ?? 0
+            try Self.journal(db, now: now, keysFrom: expiring, arguments: [now], count: n)
             try db.execute(
                 sql: "UPDATE listing SET state = 'expired' WHERE state = 'published' AND expiresAt IS NOT NULL AND expiresAt <= ?",
                 arguments: [now])
-            let n = db.changesCount
             if n > 0 { try Self.audit(db, at: now, actor: actor, action: "expire", subject: nil, detail: "\(n) listing(s)") }
             return n
         }
@@ -105,7 +111,8 @@ extension ListingStore {
                     DELETE FROM report WHERE (key, category) IN (SELECT key, category FROM pruned);
                     DELETE FROM listing WHERE (key, category) IN (SELECT key, category FROM pruned);
                     DELETE FROM delisting WHERE delistedAt < ? AND graceUntil < ? AND key NOT IN (SELECT key FROM listing);
-                    """, arguments: [cut, cut, cut, now])
+                    DELETE FROM journal WHERE at < ?;
+                    """, arguments: [cut, cut, cut, now, cut])
             let n = try Int.fetchOne(db, sql: "SELECT count(*) FROM pruned") ?? 0
             try db.execute(sql: "DROP TABLE pruned")
             if n > 0 {
@@ -177,6 +184,74 @@ extension ListingStore {
                 guard let key = column(0), let category = column(1) else { continue }
                 try body(key, category, column(2))
             }
+        }
+    }
+}
+
+/// The change journal (schema v3).
+extension ListingStore {
+    /// Past this many keys, one change is journalled as "everything": listing a million keys
+    /// would cost the ingest more than the reader saves.
+    public static let journalLimit = 20_000
+
+    static func journal(_ db: Database, now: Int, key: String) throws {
+        try db.execute(sql: "INSERT INTO journal (at, key) VALUES (?, ?)", arguments: [now, key])
+    }
+
+    static func journalEverything(_ db: Database, now: Int) throws {
+        try db.execute(sql: "INSERT INTO journal (at, key) VALUES (?, NULL)", arguments: [now])
+    }
+
+    static func journal(_ db: Database, now: Int, keysFrom select: String, arguments: StatementArguments = [], count: Int) throws {
+        if count > journalLimit { return try journalEverything(db, now: now) }
+        try db.execute(sql: "INSERT INTO journal (at, key) SELECT ?, key FROM (\(select))", arguments: [now] + arguments)
+    }
+
+    /// What changed after journal entry `position`: the keys, or nil when everything may have
+    /// (an allowlist change, a large feed), and the new position.
+    public func changes(after position: Int) throws -> (keys: Set<String>?, position: Int) {
+        try pool.read { db in
+            var keys = Set<String>()
+            var last = position
+            let rows = try Row.fetchCursor(db, sql: "SELECT id, key FROM journal WHERE id > ? ORDER BY id", arguments: [position])
+            while let row = try rows.next() {
+                last = row["id"]
+                guard let k: String = row["key"] else { return (nil, try Self.journalEnd(db)) }
+                keys.insert(k)
+            }
+            return (keys, last)
+        }
+    }
+
+    /// The journal's last entry (0 when empty).
+    public func journalPosition() throws -> Int {
+        try pool.read { db in try Self.journalEnd(db) }
+    }
+
+    static func journalEnd(_ db: Database) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM journal") ?? 0
+    }
+
+    /// Keys with a published listing whose time runs out in (after, upTo].
+    public func expiring(after: Int, upTo: Int) throws -> [String] {
+        try pool.read { db in
+            try String.fetchAll(
+                db, sql: "SELECT DISTINCT key FROM listing WHERE state = 'published' AND expiresAt > ? AND expiresAt <= ?",
+                arguments: [after, upTo])
+        }
+    }
+
+    /// The published listings of one key at `now` (category, reason); empty when it is not
+    /// published, expired, or on the allowlist as it is.
+    public func publishedRows(key: String, now: Int) throws -> [(category: String, reason: String?)] {
+        try pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT category, reason FROM listing WHERE key = ? AND state = 'published'
+                    AND (expiresAt IS NULL OR expiresAt > ?) AND key NOT IN (SELECT key FROM allowlist)
+                    """, arguments: [key, now]
+            ).map { ($0["category"], $0["reason"]) }
         }
     }
 }

@@ -98,6 +98,16 @@ enum Schema {
                     ALTER TABLE report_v2 RENAME TO report;
                     """)
         }
+        // The change journal: which keys' listings changed, in commit order. The server reads it
+        // to update its snapshot incrementally; zone transfers (IXFR) will read it too. A NULL key
+        // means "too much changed to list": readers rebuild from the listings.
+        m.registerMigration("v3: change journal") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE journal (
+                      id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, key TEXT);
+                    """)
+        }
         return m
     }
 }
