@@ -245,12 +245,14 @@ extension ListingStore {
     /// published, expired, or on the allowlist as it is.
     public func publishedRows(key: String, now: Int) throws -> [(category: String, reason: String?)] {
         try pool.read { db in
+            // The unary + keeps the planner on the primary key (key, category): without table
+            // statistics it would walk the expiry index over every published listing.
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT category, reason FROM listing WHERE key = ? AND state = 'published'
-                    AND (expiresAt IS NULL OR expiresAt > ?) AND key NOT IN (SELECT key FROM allowlist)
-                    """, arguments: [key, now]
+                    SELECT category, reason FROM listing WHERE key = ? AND +state = 'published'
+                    AND (expiresAt IS NULL OR +expiresAt > ?) AND NOT EXISTS (SELECT 1 FROM allowlist a WHERE a.key = ?)
+                    """, arguments: [key, now, key]
             ).map { ($0["category"], $0["reason"]) }
         }
     }
