@@ -14,6 +14,25 @@ public enum Category: String, Sendable, CaseIterable, Codable {
         }
     }
 
+    /// A small number per category (hashing, compact storage).
+    public var code: UInt8 { UInt8(Category.allCases.firstIndex(of: self)!) }
+
+    /// The stored name, from raw bytes (the store's rows); nil for anything else.
+    public init?(bytes: UnsafeBufferPointer<UInt8>) {
+        // The first letter tells them apart; the rest is checked.
+        let c: Category
+        switch bytes.first {
+        case UInt8(ascii: "s"): c = .spam
+        case UInt8(ascii: "f"): c = .fraud
+        case UInt8(ascii: "m"): c = bytes.count > 1 && bytes[1] == UInt8(ascii: "a") && bytes.count == 6 ? .manual : .malware
+        case UInt8(ascii: "a"): c = .advertising
+        case UInt8(ascii: "h"): c = .harmful
+        default: return nil
+        }
+        guard c.rawValue.utf8.elementsEqual(bytes) else { return nil }
+        self = c
+    }
+
     public init(parsing text: String) throws(KeyError) {
         guard let c = Category(rawValue: text.lowercased()) else {
             throw KeyError(

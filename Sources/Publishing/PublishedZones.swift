@@ -180,42 +180,36 @@ public enum PublishedZones {
     static func build(
         _ zone: ZoneDefinition, entries: [PublishedEntry], ttl: UInt32, allowlist: KeyCover
     ) -> (dataset: ZoneDataset, raw: AddressEntries) {
-        let role = zone.role
-        var values = ValueTableBuilder()
-        var raw = AddressEntries()
-        var names = DomainSetBuilder()
-        var ipValues = ValueInterner(zone: zone)
-        var nameValues = ValueInterner(zone: zone)
-        for e in entries {
-            switch e.key.key {
-            case .ipv4, .ipv6:
-                raw.append(e.key, ref: ipValues.ref(e, &values))
-            case .domain, .email:
-                let slot = nameSlot(e.key.key)
-                let r = nameValues.ref(e, &names.values)
-                names.add(slot.wire, exact: slot.subtree ? nil : r, subtree: slot.subtree ? r : nil)
+        var c = ZoneCompiler(zone: zone)
+        for e in entries { c.add(e) }
+        return c.finish(ttl: ttl, allowlist: allowlist)
+    }
+
+    /// Full builds of `zones` from one pass over the store, straight from its rows: no entry
+    /// objects in between, values looked up by the bytes of (category, reason). What the
+    /// server starts from and rebuilds with.
+    static func buildAll(
+        _ zones: [ZoneDefinition], store: ListingStore, now: Int, ttl: UInt32, allowlist: KeyCover
+    ) throws -> (built: [(dataset: ZoneDataset, raw: AddressEntries)], count: Int) {
+        var compilers = zones.map { ZoneCompiler(zone: $0) }
+        var count = 0
+        for (i, z) in zones.enumerated() {
+            var extra = testPoints(z.role)
+            if z.role == .allowlist { extra += try allowlistEntries(store) }
+            for e in extra { compilers[i].add(e) }
+            count += extra.count
+        }
+        let byRole = Dictionary(grouping: zones.indices.filter { zones[$0].role != .allowlist }, by: { zones[$0].role })
+        if !byRole.isEmpty {
+            try store.forEachPublished(now: now) { keyText, categoryText, reasonText in
+                guard let k = try? KeySpec(canonicalBytes: keyText), let targets = byRole[role(of: k.key)],
+                    let c = Category(bytes: categoryText), k.excluded || !allowlist.covers(k.key)
+                else { return }
+                count += 1
+                for i in targets { compilers[i].add(k, category: c, reason: reasonText) }
             }
         }
-        if role == .domains || role == .hashedAddresses {
-            names.add(relativeWire("test"), exact: names.values.intern(AnswerValue(address: 0x7F00_0002, template: Array("RFC 5782 test point".utf8))), subtree: nil)
-        }
-        if role == .domains {
-            // Allowlisted names and addresses are holes in whatever lists them (the DNSWL zone
-            // publishes them instead).
-            for name in allowlist.exactNames { names.add(relativeWire(name), exact: .excluded, subtree: nil) }
-            for name in allowlist.subtrees { names.add(relativeWire(name), exact: nil, subtree: .excluded) }
-        }
-        var ipv4Intervals = layered(raw.v4, values: &values)
-        var ipv6Intervals = layered(raw.v6, values: &values)
-        if role == .addresses {
-            ipv4Intervals = IntervalAlgebra.overlay(ipv4Intervals, allowlist.ipv4Ranges.map { AddressInterval(start: $0.first, end: $0.last, ref: .excluded) })
-            ipv6Intervals = IntervalAlgebra.overlay(ipv6Intervals, allowlist.ipv6Ranges.map { AddressInterval(start: $0.first, end: $0.last, ref: .excluded) })
-        }
-        let hasIP = role == .addresses || role == .allowlist
-        let dataset = ZoneDataset(
-            name: role.rawValue, ttl: ttl, ipValues: values.build(), ipv4: hasIP ? IntervalMap(ipv4Intervals) : nil,
-            ipv6: hasIP ? IntervalMap(ipv6Intervals) : nil, domains: hasIP ? nil : names.build(), records: nil)
-        return (dataset, raw)
+        return (zones.indices.map { compilers[$0].finish(ttl: zones[$0].ttl ?? ttl, allowlist: allowlist) }, count)
     }
 
     /// Where a name key lives in a domain set: its labels, and whether it is the subtree slot.
@@ -248,7 +242,32 @@ public enum PublishedZones {
     /// Labels of a relative name, lower-cased wire form without the root octet. The names come
     /// from validated keys, so the codec's parser cannot refuse them.
     static func relativeWire(_ name: String) -> [UInt8] {
-        ((try? DomainName.wire(fromText: name, lowercase: true)) ?? [0]).dropLast()
+        var name = name
+        // Keys hold host names (letters, digits, '-', '_', dots between labels of 1-63): their
+        // wire form is the text with each dot replaced by the next label's length. Anything
+        // else goes through the codec's parser.
+        let fast: [UInt8]? = name.withUTF8 { t in
+            guard !t.isEmpty, t.count <= 253 else { return nil }
+            var out = [UInt8](repeating: 0, count: t.count + 1)
+            var lengthAt = 0
+            var n = 0
+            for (i, c) in t.enumerated() {
+                if c == UInt8(ascii: ".") {
+                    guard n > 0, n <= 63 else { return nil }
+                    out[lengthAt] = UInt8(n)
+                    lengthAt = i + 1
+                    n = 0
+                } else {
+                    guard (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c == 45 || c == 95 else { return nil }
+                    out[i + 1] = c
+                    n += 1
+                }
+            }
+            guard n > 0, n <= 63 else { return nil }
+            out[lengthAt] = UInt8(n)
+            return out
+        }
+        return fast ?? ((try? DomainName.wire(fromText: name, lowercase: true)) ?? [0]).dropLast()
     }
 }
 
@@ -288,5 +307,95 @@ struct AddressEntries {
         case .ipv6(let a, let n): v6.append(AddressInterval(start: a, end: n == 0 ? UInt128.max : a | (UInt128.max >> n), ref: ref))
         case .domain, .email: break
         }
+    }
+}
+
+/// Compiles one zone's listings: values interned, addresses collected as intervals, names into
+/// a domain set; `finish` lays the addresses over each other and cuts the allowlist's holes.
+struct ZoneCompiler {
+    let zone: ZoneDefinition
+    var values = ValueTableBuilder()
+    var raw = AddressEntries()
+    var names = DomainSetBuilder()
+    var interner: ValueInterner
+    /// (category, reason bytes) -> value, without making a string per row: FNV-1a of the bytes,
+    /// checked against the bytes kept for it.
+    var byBytes: [UInt64: (category: Category, reason: [UInt8]?, ref: ValueRef)] = [:]
+
+    init(zone: ZoneDefinition) {
+        self.zone = zone
+        interner = ValueInterner(zone: zone)
+    }
+
+    mutating func add(_ e: PublishedEntry) {
+        switch e.key.key {
+        case .ipv4, .ipv6: raw.append(e.key, ref: interner.ref(e, &values))
+        case .domain, .email: addName(e.key, ref: interner.ref(e, &names.values))
+        }
+    }
+
+    mutating func add(_ key: KeySpec, category: Category, reason: UnsafeBufferPointer<UInt8>?) {
+        let ref: ValueRef
+        if key.excluded {
+            ref = .excluded
+        } else {
+            var h: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(category.code)
+            h = h &* 0x100_0000_01b3
+            if let reason {
+                for b in reason { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+            } else {
+                h ^= 0xFF
+            }
+            if let known = byBytes[h], known.category == category,
+                known.reason.map({ r in reason.map { r.elementsEqual($0) } ?? false }) ?? (reason == nil)
+            {
+                ref = known.ref
+            } else {
+                let text = reason.map { String(decoding: $0, as: UTF8.self) }
+                let e = PublishedEntry(key: key, category: category, reason: text, source: nil)
+                switch key.key {
+                case .ipv4, .ipv6: ref = interner.ref(e, &values)
+                case .domain, .email: ref = interner.ref(e, &names.values)
+                }
+                if byBytes[h] == nil { byBytes[h] = (category, reason.map(Array.init), ref) }
+            }
+        }
+        switch key.key {
+        case .ipv4, .ipv6: raw.append(key, ref: ref)
+        case .domain, .email: addName(key, ref: ref)
+        }
+    }
+
+    // A zone lists either addresses or names, so the byte cache serves its one value table.
+    mutating func addName(_ key: KeySpec, ref: ValueRef) {
+        let slot = PublishedZones.nameSlot(key.key)
+        names.add(slot.wire, exact: slot.subtree ? nil : ref, subtree: slot.subtree ? ref : nil)
+    }
+
+    mutating func finish(ttl: UInt32, allowlist: KeyCover) -> (dataset: ZoneDataset, raw: AddressEntries) {
+        let role = zone.role
+        if role == .domains || role == .hashedAddresses {
+            names.add(
+                PublishedZones.relativeWire("test"),
+                exact: names.values.intern(AnswerValue(address: 0x7F00_0002, template: Array("RFC 5782 test point".utf8))),
+                subtree: nil)
+        }
+        if role == .domains {
+            // Allowlisted names and addresses are holes in whatever lists them (the DNSWL zone
+            // publishes them instead).
+            for name in allowlist.exactNames { names.add(PublishedZones.relativeWire(name), exact: .excluded, subtree: nil) }
+            for name in allowlist.subtrees { names.add(PublishedZones.relativeWire(name), exact: nil, subtree: .excluded) }
+        }
+        var ipv4 = PublishedZones.layered(raw.v4, values: &values)
+        var ipv6 = PublishedZones.layered(raw.v6, values: &values)
+        if role == .addresses {
+            ipv4 = IntervalAlgebra.overlay(ipv4, allowlist.ipv4Ranges.map { AddressInterval(start: $0.first, end: $0.last, ref: .excluded) })
+            ipv6 = IntervalAlgebra.overlay(ipv6, allowlist.ipv6Ranges.map { AddressInterval(start: $0.first, end: $0.last, ref: .excluded) })
+        }
+        let hasIP = role == .addresses || role == .allowlist
+        let dataset = ZoneDataset(
+            name: role.rawValue, ttl: ttl, ipValues: values.build(), ipv4: hasIP ? IntervalMap(ipv4) : nil,
+            ipv6: hasIP ? IntervalMap(ipv6) : nil, domains: hasIP ? nil : names.build(), records: nil)
+        return (dataset, raw)
     }
 }

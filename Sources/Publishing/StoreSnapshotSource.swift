@@ -93,15 +93,12 @@ public final class StoreSnapshotSource: SnapshotSource {
         nextExpiry = try store.nextExpiry(after: now)
         pending = [:]
         incrementalUpdates = 0
-        let published = try PublishedZones.entries(zones.map(\.role), store: store, now: now)
         allowlist = try PublishedZones.allowlist(store)
+        let (built, count) = try PublishedZones.buildAll(zones, store: store, now: now, ttl: ttl, allowlist: allowlist)
         bases = []
         fixed = []
-        var count = 0
         for (i, z) in zones.enumerated() {
-            let entries = published[z.role] ?? []
-            count += entries.count
-            let (dataset, raw) = PublishedZones.build(z, entries: entries, ttl: z.ttl ?? ttl, allowlist: allowlist)
+            let (dataset, raw) = built[i]
             fixed.append(try zone(i, z, dataset: dataset))
             // The allowlist zone changes only with the allowlist, which rebuilds everything.
             bases.append(
