@@ -196,61 +196,92 @@ extension ListingStore {
                       reason = coalesce(excluded.reason, reason), evidence = coalesce(excluded.evidence, evidence),
                       receivedAt = excluded.receivedAt
                     """, arguments: [source.id, now])
-            // The policy, per key: published when a trusted source reported it (this feed's
-            // source, when it is trusted, settles it without looking further), or enough distinct
-            // public reporters lately; held back while a delisting's grace runs, unless the
-            // reporter is trusted.
-            try db.execute(
-                sql: """
-                    DROP TABLE IF EXISTS decision;
-                    CREATE TEMP TABLE decision AS
-                    SELECT f.key, f.category, f.seenAt, f.expiresAt, f.reason,
-                      l.key IS NOT NULL AS existed, l.state AS oldState,
-                      (SELECT count(*) FROM report r WHERE r.key = f.key AND r.category = f.category) AS reportCount,
-                      coalesce((SELECT graceUntil FROM delisting d WHERE d.key = f.key), 0) > ? AS inGrace,
-                      CASE WHEN ? THEN 1 ELSE
-                      (coalesce((SELECT graceUntil FROM delisting d WHERE d.key = f.key), 0) <= ?
-                       AND ((SELECT count(*) FROM report r JOIN source s ON s.id = r.sourceId
-                             WHERE r.key = f.key AND r.category = f.category AND s.kind != 'public') > 0
-                         OR (SELECT count(DISTINCT r.sourceId) FROM report r JOIN source s ON s.id = r.sourceId
-                             WHERE r.key = f.key AND r.category = f.category AND s.kind = 'public' AND r.seenAt >= ?) >= ?)
-                      ) END AS publish
-                    FROM feed f LEFT JOIN listing l ON l.key = f.key AND l.category = f.category;
-                    """, arguments: [now, source.kind.isTrusted, now, now - policy.publicWindow, policy.publicReporters])
-            let tally = try Row.fetchOne(
-                db,
-                sql: """
-                    SELECT
-                      sum(NOT existed AND publish) AS added,
-                      sum(existed AND (oldState = 'published' OR publish)) AS refreshed,
-                      sum((NOT existed AND NOT publish) OR (existed AND NOT (oldState = 'published' OR publish))) AS pending
-                    FROM decision
-                    """)
-            counts.added = tally?["added"] ?? 0
-            counts.refreshed = tally?["refreshed"] ?? 0
-            counts.pending = tally?["pending"] ?? 0
-            try db.execute(
-                sql: """
-                    INSERT INTO listing (key, category, state, firstSeen, lastSeen, expiresAt, reportCount, reason)
-                    SELECT key, category, CASE WHEN publish THEN 'published' ELSE 'pending' END, seenAt, seenAt,
-                      expiresAt, reportCount, reason
-                    FROM decision WHERE NOT existed;
-                    UPDATE listing SET
-                      -- A delisting's grace holds the listing back: it stays delisted, not pending.
-                      state = CASE WHEN d.oldState = 'published' OR d.publish THEN 'published'
-                                   WHEN d.oldState = 'delisted' AND d.inGrace THEN 'delisted' ELSE 'pending' END,
-                      lastSeen = max(listing.lastSeen, d.seenAt),
-                      -- A listing never expires earlier because of a shorter report; NULL means never.
-                      expiresAt = CASE WHEN listing.expiresAt IS NULL OR d.expiresAt IS NULL THEN NULL
-                                       ELSE max(listing.expiresAt, d.expiresAt) END,
-                      reportCount = d.reportCount, reason = coalesce(d.reason, listing.reason)
-                    FROM decision d WHERE d.existed AND listing.key = d.key AND listing.category = d.category;
-                    DROP TABLE decision;
-                    DELETE FROM feed;
-                    """)
+            if source.kind.isTrusted {
+                try Self.mergeTrusted(db, now: now, into: &counts)
+            } else {
+                try Self.mergeUntrusted(db, policy: policy, now: now, into: &counts)
+            }
+            try db.execute(sql: "DELETE FROM feed")
             try Self.audit(db, at: now, actor: "source:\(name)", action: "ingest", subject: nil, detail: counts.description)
             return counts
         }
+    }
+
+    /// A trusted source's report publishes by itself (SPEC §2), whatever the key's history (a
+    /// delisting's grace holds back untrusted sources only): existing listings are refreshed,
+    /// new ones inserted, with no per-key decision to make.
+    static func mergeTrusted(_ db: Database, now: Int, into counts: inout IngestCounts) throws {
+        try db.execute(
+            sql: """
+                UPDATE listing SET
+                  state = 'published', lastSeen = max(listing.lastSeen, f.seenAt),
+                  -- A listing never expires earlier because of a shorter report; NULL means never.
+                  expiresAt = CASE WHEN listing.expiresAt IS NULL OR f.expiresAt IS NULL THEN NULL
+                                   ELSE max(listing.expiresAt, f.expiresAt) END,
+                  reportCount = (SELECT count(*) FROM report r WHERE r.key = f.key AND r.category = f.category),
+                  reason = coalesce(f.reason, listing.reason)
+                FROM feed f WHERE listing.key = f.key AND listing.category = f.category
+                """)
+        counts.refreshed = db.changesCount
+        try db.execute(
+            sql: """
+                INSERT INTO listing (key, category, state, firstSeen, lastSeen, expiresAt, reportCount, reason)
+                SELECT key, category, 'published', seenAt, seenAt, expiresAt,
+                  (SELECT count(*) FROM report r WHERE r.key = f.key AND r.category = f.category), reason
+                FROM feed f WHERE NOT EXISTS (SELECT 1 FROM listing l WHERE l.key = f.key AND l.category = f.category)
+                """)
+        counts.added = db.changesCount
+    }
+
+    /// Public reports: per key, published when a trusted source reported it too, or enough
+    /// distinct public reporters lately; held back while a delisting's grace runs.
+    static func mergeUntrusted(_ db: Database, policy: Policy, now: Int, into counts: inout IngestCounts) throws {
+        try db.execute(
+            sql: """
+                DROP TABLE IF EXISTS decision;
+                CREATE TEMP TABLE decision AS
+                SELECT f.key, f.category, f.seenAt, f.expiresAt, f.reason,
+                  l.key IS NOT NULL AS existed, l.state AS oldState,
+                  (SELECT count(*) FROM report r WHERE r.key = f.key AND r.category = f.category) AS reportCount,
+                  coalesce((SELECT graceUntil FROM delisting d WHERE d.key = f.key), 0) > ? AS inGrace,
+                  (coalesce((SELECT graceUntil FROM delisting d WHERE d.key = f.key), 0) <= ?
+                   AND ((SELECT count(*) FROM report r JOIN source s ON s.id = r.sourceId
+                         WHERE r.key = f.key AND r.category = f.category AND s.kind != 'public') > 0
+                     OR (SELECT count(DISTINCT r.sourceId) FROM report r JOIN source s ON s.id = r.sourceId
+                         WHERE r.key = f.key AND r.category = f.category AND s.kind = 'public' AND r.seenAt >= ?) >= ?)
+                  ) AS publish
+                FROM feed f LEFT JOIN listing l ON l.key = f.key AND l.category = f.category;
+                """, arguments: [now, now, now - policy.publicWindow, policy.publicReporters])
+        let tally = try Row.fetchOne(
+            db,
+            sql: """
+                SELECT
+                  sum(NOT existed AND publish) AS added,
+                  sum(existed AND (oldState = 'published' OR publish)) AS refreshed,
+                  sum((NOT existed AND NOT publish) OR (existed AND NOT (oldState = 'published' OR publish))) AS pending
+                FROM decision
+                """)
+        counts.added = tally?["added"] ?? 0
+        counts.refreshed = tally?["refreshed"] ?? 0
+        counts.pending = tally?["pending"] ?? 0
+        try db.execute(
+            sql: """
+                INSERT INTO listing (key, category, state, firstSeen, lastSeen, expiresAt, reportCount, reason)
+                SELECT key, category, CASE WHEN publish THEN 'published' ELSE 'pending' END, seenAt, seenAt,
+                  expiresAt, reportCount, reason
+                FROM decision WHERE NOT existed;
+                UPDATE listing SET
+                  -- A delisting's grace holds the listing back: it stays delisted, not pending.
+                  state = CASE WHEN d.oldState = 'published' OR d.publish THEN 'published'
+                               WHEN d.oldState = 'delisted' AND d.inGrace THEN 'delisted' ELSE 'pending' END,
+                  lastSeen = max(listing.lastSeen, d.seenAt),
+                  -- A listing never expires earlier because of a shorter report; NULL means never.
+                  expiresAt = CASE WHEN listing.expiresAt IS NULL OR d.expiresAt IS NULL THEN NULL
+                                   ELSE max(listing.expiresAt, d.expiresAt) END,
+                  reportCount = d.reportCount, reason = coalesce(d.reason, listing.reason)
+                FROM decision d WHERE d.existed AND listing.key = d.key AND listing.category = d.category;
+                DROP TABLE decision;
+                """)
     }
 
     /// Applies a list of reports as one feed (the API's single reports, tests).
