@@ -115,40 +115,6 @@ public enum PublishedZones {
         return out
     }
 
-    /// The entries of several zones from one pass over the store, without provenance: what
-    /// the server builds its snapshot from. Listings the allowlist covers are left out here;
-    /// partial overlaps become holes in `dataset`.
-    public static func entries(_ roles: [ZoneRole], store: ListingStore, now: Int) throws -> [ZoneRole: [PublishedEntry]] {
-        var out: [ZoneRole: [PublishedEntry]] = [:]
-        for role in roles { out[role] = testPoints(role) }
-        if roles.contains(.allowlist) { out[.allowlist, default: []] += try allowlistEntries(store) }
-        let listed = Set(roles.filter { $0 != .allowlist })
-        guard !listed.isEmpty else { return out }
-        let cover = try allowlist(store)
-        // Reasons repeat (a feed gives the same one to thousands of keys): one string each.
-        var reasons: [[UInt8]: String] = [:]
-        try store.forEachPublished(now: now) { keyText, categoryText, reasonText in
-            guard let k = try? KeySpec(canonicalBytes: keyText),
-                let c = Category(rawValue: String(decoding: categoryText, as: UTF8.self))
-            else { return }
-            let role = Self.role(of: k.key)
-            guard listed.contains(role), k.excluded || !cover.covers(k.key) else { return }
-            var reason: String? = nil
-            if let r = reasonText {
-                let bytes = Array(r)
-                if let known = reasons[bytes] {
-                    reason = known
-                } else {
-                    let text = String(decoding: bytes, as: UTF8.self)
-                    if reasons.count < 100_000 { reasons[bytes] = text }
-                    reason = text
-                }
-            }
-            out[role, default: []].append(PublishedEntry(key: k, category: c, reason: reason, source: nil))
-        }
-        return out
-    }
-
     static func role(of key: ListingKey) -> ZoneRole {
         switch key {
         case .ipv4, .ipv6: return .addresses

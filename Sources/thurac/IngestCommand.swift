@@ -59,12 +59,10 @@ struct IngestCommand: ParsableCommand {
         for file in files {
             let reader: FeedReader
             do { reader = try FeedReader(path: file) } catch { throw CommandFailure(error.description) }
-            var shown = 0
             var bad = 0
             func badLine(_ e: FeedLineError) {
                 bad += 1
-                shown += 1
-                guard shown <= Self.badLinesShown else { return }
+                guard bad <= Self.badLinesShown else { return }
                 if terminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
                 let place = e.line > 0 ? "\(reader.name):\(e.line)" : reader.name
                 FileHandle.standardError.write(Data("\(place): \(e.message)\n".utf8))
@@ -85,8 +83,8 @@ struct IngestCommand: ParsableCommand {
                 throw CommandFailure("\(reader.name): \(e.description); nothing applied")
             }
             if terminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-            if shown > Self.badLinesShown {
-                FileHandle.standardError.write(Data("\(reader.name): \(shown - Self.badLinesShown) more bad line(s) not shown\n".utf8))
+            if bad > Self.badLinesShown {
+                FileHandle.standardError.write(Data("\(reader.name): \(bad - Self.badLinesShown) more bad line(s) not shown\n".utf8))
             }
             print("\(file): \(result.counts)")
             if bad > 0 { failed = true }

@@ -94,14 +94,15 @@ extension LifecycleTests {
         try ingest("192.0.2.0/24\n*.bulk.example\nbulk.example", "agency", at: t0)
         try store.allow(try KeySpec(parsing: "192.0.2.64/26"), reason: "partner relay", now: t0, actor: "t")
         try store.allow(try KeySpec(parsing: "mx.bulk.example"), reason: nil, now: t0, actor: "t")
-        let byRole = try PublishedZones.entries([.addresses, .domains], store: store, now: t0)
         let cover = try PublishedZones.allowlist(store)
-        let v4 = try #require(PublishedZones.dataset(ZoneDefinition(name: "bl.test", role: .addresses), entries: byRole[.addresses] ?? [], ttl: 60, allowlist: cover).ipv4)
+        let addresses = try PublishedZones.entries(.addresses, store: store, now: t0)
+        let v4 = try #require(PublishedZones.dataset(ZoneDefinition(name: "bl.test", role: .addresses), entries: addresses, ttl: 60, allowlist: cover).ipv4)
         #expect(v4.lookup(0xC000_0201).isListed)
         #expect(!v4.lookup(0xC000_0240).isListed)
         #expect(!v4.lookup(0xC000_027F).isListed)
         #expect(v4.lookup(0xC000_0280).isListed)
-        let names = try #require(PublishedZones.dataset(ZoneDefinition(name: "dbl.test", role: .domains), entries: byRole[.domains] ?? [], ttl: 60, allowlist: cover).domains)
+        let domains = try PublishedZones.entries(.domains, store: store, now: t0)
+        let names = try #require(PublishedZones.dataset(ZoneDefinition(name: "dbl.test", role: .domains), entries: domains, ttl: 60, allowlist: cover).domains)
         func listed(_ name: String) -> Bool {
             let wire = Array(name.split(separator: ".").flatMap { [UInt8($0.utf8.count)] + Array($0.utf8) })
             return wire.withUnsafeBytes { names.lookup($0, from: 0, count: wire.count)?.ref.isListed ?? false }
