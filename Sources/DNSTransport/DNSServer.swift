@@ -149,6 +149,11 @@ public final class DNSServer: @unchecked Sendable {
 
     public var snapshot: ServingSnapshot { cell.load() }
 
+    /// Queries, listed answers and NXDOMAIN answers per zone since the server started.
+    public func zoneTotals() -> [(zone: String, queries: Int, listed: Int, nxdomain: Int)] {
+        counters.zoneTotals(zones: cell.load().zones)
+    }
+
     public func stop() {
         timer?.cancel()
         hup?.cancel()

@@ -9,7 +9,7 @@ import Synchronization
 public final class QueryCounters: @unchecked Sendable {
     public static let maxZones = 256
     public enum Field: Int, CaseIterable {
-        case queries = 0, positive, nxdomain, errors, bytesIn, bytesOut
+        case queries = 0, positive, nxdomain, errors, bytesIn, bytesOut, listed
     }
     static let fields = Field.allCases.count
 
@@ -43,6 +43,7 @@ public final class QueryCounters: @unchecked Sendable {
         bump(.queries, 1)
         bump(.bytesIn, bytesIn)
         bump(.bytesOut, summary.length)
+        if summary.listed { bump(.listed, 1) }
         switch summary.rcode {
         case .noError: if summary.zoneIndex >= 0 { bump(.positive, 1) }
         case .nxDomain: bump(.nxdomain, 1)
@@ -55,6 +56,13 @@ public final class QueryCounters: @unchecked Sendable {
         var sum: UInt64 = 0
         for b in blocks { sum &+= (b + zone * Self.fields + field.rawValue).pointee.load(ordering: .relaxed) }
         return sum
+    }
+
+    /// Per zone of the snapshot: queries, listed answers (hits), NXDOMAIN answers, so far.
+    public func zoneTotals(zones: [Zone]) -> [(zone: String, queries: Int, listed: Int, nxdomain: Int)] {
+        zones.indices.prefix(Self.maxZones).map { i in
+            (zones[i].originText, Int(total(zone: i, .queries)), Int(total(zone: i, .listed)), Int(total(zone: i, .nxdomain)))
+        }
     }
 
     /// rbldnsd `-s` line: `timestamp zone:qtot:qok:qnxd:bin:bout ... *:...`.

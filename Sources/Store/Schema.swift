@@ -108,6 +108,16 @@ enum Schema {
                       id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, key TEXT);
                     """)
         }
+        // Query counters per zone, written by the server every minute, for `thurac report`.
+        m.registerMigration("v4: query statistics") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE queryStats (
+                      at INTEGER NOT NULL, zone TEXT NOT NULL,
+                      queries INTEGER NOT NULL, listed INTEGER NOT NULL, nxdomain INTEGER NOT NULL);
+                    CREATE INDEX queryStats_at ON queryStats (at);
+                    """)
+        }
         return m
     }
 }

@@ -21,10 +21,20 @@ public struct Statistics: Sendable, Equatable {
         public var current: Int
     }
 
+    /// What the server answered for a zone in the period (recorded every minute).
+    public struct ZoneFigures: Sendable, Equatable {
+        public var zone: String
+        public var queries: Int
+        /// Answered with a listing (hits).
+        public var listed: Int
+        public var nxdomain: Int
+    }
+
     public var since: Int
     public var until: Int
     public var reports: [SourceFigures]
     public var listings: [FamilyFigures]
+    public var queries: [ZoneFigures]
 }
 
 extension ListingStore {
@@ -67,7 +77,27 @@ extension ListingStore {
                 }
             }
             let listings = figures.values.sorted { ($0.family.rawValue, $0.category) < ($1.family.rawValue, $1.category) }
-            return Statistics(since: since, until: now, reports: reports, listings: listings)
+            let queries = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT zone, sum(queries) AS q, sum(listed) AS p, sum(nxdomain) AS n FROM queryStats
+                    WHERE at >= ? AND at <= ? GROUP BY zone ORDER BY zone
+                    """, arguments: [since, now]
+            ).map { Statistics.ZoneFigures(zone: $0["zone"], queries: $0["q"], listed: $0["p"], nxdomain: $0["n"]) }
+            return Statistics(since: since, until: now, reports: reports, listings: listings, queries: queries)
+        }
+    }
+}
+
+extension ListingStore {
+    /// Adds the counts a server answered since its last record (one row per zone).
+    public func recordQueries(at: Int, _ rows: [(zone: String, queries: Int, listed: Int, nxdomain: Int)]) throws {
+        try pool.write { db in
+            for r in rows where r.queries > 0 {
+                try db.execute(
+                    sql: "INSERT INTO queryStats (at, zone, queries, listed, nxdomain) VALUES (?, ?, ?, ?, ?)",
+                    arguments: [at, r.zone, r.queries, r.listed, r.nxdomain])
+            }
         }
     }
 }

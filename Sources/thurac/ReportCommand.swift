@@ -7,8 +7,8 @@ import Store
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Statistics for a period: reports received per source, listings added, expired and delisted, current listings.",
-        discussion: "Query and hit counts per zone are kept by the running server (SIGUSR1 logs them).")
+        abstract: "Statistics for a period: reports received per source, listings added, expired and delisted, current listings, queries and hits per zone.",
+        discussion: "Query counts are written to the store by `thurac serve` every --stats-interval (60 s).")
 
     @Option(help: "Start of the period (ISO 8601); default: 30 days before --now.") var since: String?
     @Option(help: "End of the period, evaluated at this ISO 8601 instant.") var now: String?
@@ -34,10 +34,12 @@ struct ReportCommand: ParsableCommand {
             for l in stats.listings {
                 print("listings,,\(l.family.rawValue),\(l.category),\(l.added),\(l.expired),\(l.delisted),\(l.current)")
             }
+            for z in stats.queries { print("queries,\(z.zone),,,\(z.queries),\(z.listed),\(z.nxdomain),") }
         case "json":
             let object: [String: Any] = [
                 "since": isoTime(stats.since), "until": isoTime(stats.until),
                 "reports": stats.reports.map { ["source": $0.source, "kind": $0.kind, "category": $0.category, "reports": $0.reports] },
+                "queries": stats.queries.map { ["zone": $0.zone, "queries": $0.queries, "listed": $0.listed, "nxdomain": $0.nxdomain] },
                 "listings": stats.listings.map {
                     ["family": $0.family.rawValue, "category": $0.category, "added": $0.added, "expired": $0.expired,
                      "delisted": $0.delisted, "current": $0.current] as [String: Any]
@@ -53,6 +55,8 @@ struct ReportCommand: ParsableCommand {
             for l in stats.listings {
                 print("\(l.family.rawValue)\t\(l.category)\t\(l.added)\t\(l.expired)\t\(l.delisted)\t\(l.current)")
             }
+            print("\nQueries\nzone\tqueries\tlisted\tnxdomain")
+            for z in stats.queries { print("\(z.zone)\t\(z.queries)\t\(z.listed)\t\(z.nxdomain)") }
         }
     }
 }

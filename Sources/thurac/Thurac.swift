@@ -19,8 +19,8 @@ struct Thurac: ParsableCommand {
     )
 }
 
-/// Runs until SIGTERM or SIGINT, then stops the server cleanly.
-func runUntilSignalled(_ server: DNSServer) -> Never {
+/// Runs until SIGTERM or SIGINT, then stops the server cleanly (`beforeExit` runs first).
+func runUntilSignalled(_ server: DNSServer, beforeExit: @escaping () -> Void = {}) -> Never {
     signal(SIGTERM, SIG_IGN)
     signal(SIGINT, SIG_IGN)
     let queue = DispatchQueue(label: "thurac.signals")
@@ -29,6 +29,7 @@ func runUntilSignalled(_ server: DNSServer) -> Never {
         let s = DispatchSource.makeSignalSource(signal: sig, queue: queue)
         s.setEventHandler {
             server.stop()
+            beforeExit()
             exit(0)
         }
         s.resume()
@@ -97,6 +98,9 @@ struct Serve: ParsableCommand {
     @Option(name: .long, help: "Store database (used when serving from the store).")
     var db: String?
 
+    @Option(name: .long, help: "Seconds between writes of the per-zone query counters to the store (for `thurac report`).")
+    var statsInterval: Double = 60
+
     func run() throws {
         let logger = makeLogger()
         if zone.isEmpty {
@@ -117,7 +121,9 @@ struct Serve: ParsableCommand {
                 throw CommandFailure("\(error)")
             }
             try server.start()
-            runUntilSignalled(server)
+            let recorder = QueryStatsRecorder(server: server, store: store, logger: logger)
+            recorder.start(every: max(0.2, statsInterval))
+            runUntilSignalled(server) { recorder.record() }
         }
         var specs: [ZoneSpec] = []
         for z in zone {
@@ -141,5 +147,51 @@ struct Serve: ParsableCommand {
         }
         try server.start()
         runUntilSignalled(server)
+    }
+}
+
+/// Writes what the server answered per zone to the store every interval (and once more on
+/// the way out), as counts since the previous write, for `thurac report`.
+final class QueryStatsRecorder: @unchecked Sendable {
+    let server: DNSServer
+    let store: ListingStore
+    let logger: Logger
+    let queue = DispatchQueue(label: "thurac.query-stats")
+    private var last: [String: (queries: Int, listed: Int, nxdomain: Int)] = [:]
+    private var timer: (any DispatchSourceTimer)?
+
+    init(server: DNSServer, store: ListingStore, logger: Logger) {
+        self.server = server
+        self.store = store
+        self.logger = logger
+    }
+
+    func start(every seconds: Double) {
+        let t = DispatchSource.makeTimerSource(queue: queue)
+        t.schedule(deadline: .now() + seconds, repeating: seconds)
+        t.setEventHandler { [weak self] in self?.flush() }
+        t.resume()
+        timer = t
+    }
+
+    /// Called from the signal handler's queue: runs the write on the recorder's own queue.
+    func record() { queue.sync { flush() } }
+
+    private func flush() {
+        var rows: [(zone: String, queries: Int, listed: Int, nxdomain: Int)] = []
+        var now: [String: (queries: Int, listed: Int, nxdomain: Int)] = [:]
+        for t in server.zoneTotals() {
+            let before = last[t.zone] ?? (0, 0, 0)
+            now[t.zone] = (t.queries, t.listed, t.nxdomain)
+            rows.append((t.zone, t.queries - before.queries, t.listed - before.listed, t.nxdomain - before.nxdomain))
+        }
+        guard rows.contains(where: { $0.queries > 0 }) else { return }
+        do {
+            try store.recordQueries(at: Int(Date().timeIntervalSince1970), rows)
+            last = now
+        } catch {
+            // The counts stay in memory and go with the next write.
+            logger.warning("could not record query counts: \(error)")
+        }
     }
 }

@@ -45,7 +45,7 @@ struct ScenarioTests {
         for (name, kind) in [("viettel", "isp"), ("vnpt", "isp"), ("mic", "agency"), ("a", "public"), ("b", "public"), ("c", "public")] {
             _ = try cli(["sources", "add", name, "--kind", kind])
         }
-        let server = try ServerProcess.thurac(["serve", "--listen", "127.0.0.1:0", "--db", db])
+        let server = try ServerProcess.thurac(["serve", "--listen", "127.0.0.1:0", "--db", db, "--stats-interval", "0.5"])
         defer { server.stop() }
 
         // Overlapping feeds: the same address from both ISPs and, in another category, the agency.
@@ -105,8 +105,13 @@ struct ScenarioTests {
         _ = try cli(["restore", "203.0.113.5", "--now", at(10)])
         #expect(try answers("203.0.113.5", server.port, want: ["127.0.0.3"]) == ["127.0.0.3"])
 
+        usleep(700_000)  // the server writes its query counts every 0.5 s here
         let report = try cli(["report", "--since", at(0), "--now", at(10)]).out
         #expect(report.contains("viettel\tisp\tspam\t2"))
         #expect(report.contains("mic\tagency\tfraud\t2"))
+        // Queries and hits per zone, as the live server counted them.
+        let line = report.split(separator: "\n").first { $0.hasPrefix("\(bl)\t") }.map { $0.split(separator: "\t") }
+        #expect((line.flatMap { Int($0[1]) } ?? 0) > 20, "queries counted: \(report)")
+        #expect((line.flatMap { Int($0[2]) } ?? 0) > 5, "hits counted: \(report)")
     }
 }
