@@ -257,3 +257,61 @@ extension ListingStore {
         }
     }
 }
+
+/// What `lookup` explains besides the key's own listings.
+extension ListingStore {
+    public struct Delisting: Sendable, Equatable {
+        public var reason: String
+        public var by: String
+        public var at: Int
+        public var graceUntil: Int
+    }
+
+    public func delisting(key: String) throws -> Delisting? {
+        try pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM delisting WHERE key = ?", arguments: [key]).map {
+                Delisting(reason: $0["reason"], by: $0["delistedBy"], at: $0["delistedAt"], graceUntil: $0["graceUntil"])
+            }
+        }
+    }
+
+    /// Listing rows of wider keys that contain `key`: address ranges around an address or range
+    /// (ranges are a small part of a store: the scan reads only keys written as ranges), and
+    /// subtrees above a domain.
+    public func covering(_ key: ListingKey) throws -> [ListingRow] {
+        try pool.read { db in
+            switch key {
+            case .ipv4, .ipv6:
+                var out: [ListingRow] = []
+                let rows = try Row.fetchCursor(
+                    db, sql: "SELECT * FROM listing WHERE key LIKE '%/%' OR key LIKE '%-%' ORDER BY key, category")
+                while let row = try rows.next() {
+                    let text: String = row["key"]
+                    guard let spec = try? KeySpec(parsing: text), spec.key != key else { continue }
+                    // `key` is inside `spec` when a cover made of `spec` covers it.
+                    if KeyCover([spec.key]).covers(key) { out.append(Self.listingRow(row)) }
+                }
+                return out
+            case .domain(let name, _):
+                var out: [ListingRow] = []
+                var rest = Substring(name)
+                var first = true
+                while true {
+                    if !first {
+                        for prefix in ["*.", "!*."] {
+                            out += try Row.fetchAll(
+                                db, sql: "SELECT * FROM listing WHERE key = ? ORDER BY category", arguments: [prefix + rest]
+                            ).map(Self.listingRow)
+                        }
+                    }
+                    first = false
+                    guard let dot = rest.firstIndex(of: ".") else { break }
+                    rest = rest[rest.index(after: dot)...]
+                }
+                return out
+            case .email:
+                return []
+            }
+        }
+    }
+}

@@ -62,7 +62,15 @@ struct DelistCommand: ParsableCommand {
         }
         let at = try instant(now)
         let s = try store.open()
-        try storeCall { try s.delist(spec, reason: reason, grace: g, now: at, actor: actorName()) }
+        do {
+            try s.delist(spec, reason: reason, grace: g, now: at, actor: actorName())
+        } catch let e as StoreError {
+            // Not listed itself, but inside a listed range or subtree: say which, and what to do.
+            let wider = (try? s.covering(spec.key).filter { $0.state == "published" }.map(\.key)) ?? []
+            guard let first = wider.first else { throw CommandFailure(e.description) }
+            throw CommandFailure(
+                "\(spec) is not listed itself but inside \(first): delist \(first), or keep it out with `thurac allow add \(spec)`")
+        }
     }
 }
 

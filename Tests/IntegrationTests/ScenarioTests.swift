@@ -80,6 +80,11 @@ struct ScenarioTests {
         #expect(try answers("198.51.100.130", server.port, want: []) == [])
         #expect(try answers("198.51.100.144", server.port, want: ["127.0.0.2"]) == ["127.0.0.2"])
         #expect(try cli(["lookup", "198.51.100.130", "--now", at(0.7)]).out.contains("allowlisted through 198.51.100.128/28"))
+        // An address inside a listed range: lookup names the range; delisting the address alone
+        // is refused with what to do instead.
+        #expect(try cli(["lookup", "198.51.100.200", "--now", at(0.7)]).out.contains("covered by 198.51.100.0/24 spam: published in bl.ninhthuan.gov.vn 127.0.0.2"))
+        let inside = try CLITests.thurac(["delist", "198.51.100.200", "--reason", "x", "--db", db])
+        #expect(inside.status != 0 && inside.err.contains("inside 198.51.100.0/24"))
 
         // Dumps of the published zone.
         let csv = try cli(["dump", "--zone", bl, "--format", "csv", "--now", at(0.7)]).out
