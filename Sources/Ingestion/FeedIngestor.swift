@@ -32,7 +32,7 @@ public struct FeedIngestor {
                 badLine(e)
             }
             func add(_ e: FeedEntry) throws {
-                try writer.add(ReportInput(key: e.key, category: e.category, reason: e.reason, evidence: e.evidence, ttl: e.ttl, seen: e.seen))
+                try writer.add(e.report)
             }
             switch f {
             case .plain, .csv, .jsonl, .drop:

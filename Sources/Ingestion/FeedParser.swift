@@ -1,29 +1,18 @@
 import Foundation
 import ListingKeys
+import Store
 
-/// One report read from a feed.
+/// One report read from a feed, with the line it came from (0 when the format has none).
 public struct FeedEntry: Sendable, Equatable {
     public var line: Int
-    public var key: KeySpec
-    public var category: Category
-    public var reason: String?
-    public var evidence: String?
-    /// Seconds; nil = the source's default.
-    public var ttl: Int?
-    /// When the reporter saw it (seconds since the epoch); nil = now.
-    public var seen: Int?
+    public var report: ReportInput
 
     public init(
         line: Int, key: KeySpec, category: Category, reason: String?, evidence: String? = nil, ttl: Int? = nil,
         seen: Int? = nil
     ) {
         self.line = line
-        self.key = key
-        self.category = category
-        self.reason = reason
-        self.evidence = evidence
-        self.ttl = ttl
-        self.seen = seen
+        report = ReportInput(key: key, category: category, reason: reason, evidence: evidence, ttl: ttl, seen: seen)
     }
 }
 

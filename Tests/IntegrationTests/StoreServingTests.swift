@@ -48,12 +48,20 @@ struct StoreServingTests {
 /// The rbldnsd dump of a store loads into rbldnsd unchanged and answers like thurac.
 @Suite(.serialized)
 struct DumpTests {
-    @Test func rbldnsdAnswersTheDumpLikeThurac() throws {
+    /// A store in a fresh directory with one agency feed (CSV) in it.
+    func store(with csv: String) throws -> (dir: URL, db: String) {
         let dir = temporaryDirectory()
         let db = dir.appendingPathComponent("var/thurac.db").path
         #expect(try CLITests.thurac(["sources", "add", "mic", "--kind", "agency", "--db", db]).status == 0)
         let feed = dir.appendingPathComponent("feed.csv")
-        try """
+        try csv.write(to: feed, atomically: true, encoding: .utf8)
+        #expect(try CLITests.thurac(["ingest", "--source", "mic", "--db", db, feed.path]).status == 0)
+        return (dir, db)
+    }
+
+    @Test func rbldnsdAnswersTheDumpLikeThurac() throws {
+        let (dir, db) = try store(
+            with: """
             key,category,reason
             10.0.0.0/16,spam,big net $
             !10.0.5.0/24,spam,
@@ -64,8 +72,7 @@ struct DumpTests {
             2001:db8::/48,fraud,v6 inner
             spam.example,fraud,phishing domain $
             *.evil.example,spam,everything below
-            """.write(to: feed, atomically: true, encoding: .utf8)
-        #expect(try CLITests.thurac(["ingest", "--source", "mic", "--db", db, feed.path]).status == 0)
+            """)
         var zones: [String] = []
         for z in ["bl.ninhthuan.gov.vn", "dbl.ninhthuan.gov.vn"] {
             let out = dir.appendingPathComponent("\(z).rbldnsd").path
@@ -103,11 +110,8 @@ extension DumpTests {
     /// same listed / not-listed answer and the same A records as thurac (SPEC §3 "zone
     /// consistency": where thurac says NXDOMAIN, NODATA is as good).
     @Test func knotAnswersTheBindDumpLikeThurac() throws {
-        let dir = temporaryDirectory()
-        let db = dir.appendingPathComponent("var/thurac.db").path
-        #expect(try CLITests.thurac(["sources", "add", "mic", "--kind", "agency", "--db", db]).status == 0)
-        let feed = dir.appendingPathComponent("feed.csv")
-        try """
+        let (dir, db) = try store(
+            with: """
             key,category,reason
             10.0.0.0/12,spam,big net $
             !10.3.5.0/24,spam,
@@ -125,8 +129,7 @@ extension DumpTests {
             mx.evil.example,fraud,a named host below
             !ok.evil.example,spam,
             user@spam.example,spam,sender
-            """.write(to: feed, atomically: true, encoding: .utf8)
-        #expect(try CLITests.thurac(["ingest", "--source", "mic", "--db", db, feed.path]).status == 0)
+            """)
         #expect(try CLITests.thurac(["allow", "add", "10.0.3.0/28", "--db", db]).status == 0)
         var zones: [(name: String, file: String)] = []
         for z in ["bl", "dbl", "hbl"].map({ "\($0).ninhthuan.gov.vn" }) {
