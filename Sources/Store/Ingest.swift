@@ -182,8 +182,11 @@ extension ListingStore {
             try feed(writer)
             try writer.flush()
             var counts = writer.counts
-            if writer.accepted == 0 && counts.allowlisted == 0 && counts.rejected > 0 {
-                throw StoreError("no usable line in the feed (\(counts.rejected) rejected)")
+            if writer.accepted == 0 && counts.allowlisted == 0 {
+                // An empty feed is almost always a failed fetch upstream: say so rather than
+                // record that the source reported nothing.
+                throw StoreError(
+                    counts.rejected > 0 ? "no usable line in the feed (\(counts.rejected) rejected)" : "the feed holds no entries")
             }
 
             try Self.journal(db, now: now, keysFrom: "SELECT DISTINCT key FROM feed", count: writer.accepted)

@@ -92,6 +92,8 @@ import Testing
 
     @Test func aFeedWithNothingUsableAppliesNothing() throws {
         #expect(throws: StoreError.self) { try feed("key\nnot a key\n", "vnpt", at: t0) }
+        #expect(throws: StoreError("the feed holds no entries")) { try feed("", "vnpt", at: t0) }
+        #expect(throws: StoreError("the feed holds no entries")) { try feed("# nothing today\n", "vnpt", at: t0) }
         #expect(try store.auditLog().filter { $0.action == "ingest" }.isEmpty)
     }
 
