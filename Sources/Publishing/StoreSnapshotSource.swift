@@ -1,4 +1,5 @@
 import DNSWire
+import Dispatch
 import ListingKeys
 import Listings
 import Store
@@ -33,6 +34,10 @@ public final class StoreSnapshotSource: SnapshotSource {
     public private(set) var entryCount = 0
     /// Updates served as deltas since the last full build (for tests and logs).
     public private(set) var incrementalUpdates = 0
+    /// Serials are written to the store off the update path: a long ingest holding the store's
+    /// write lock must not hold up the next snapshot.
+    private let serialWriter = DispatchQueue(label: "thurac.serials")
+    private var serialRestored = false
 
     public init(
         store: ListingStore, zones: [ZoneDefinition] = ZoneDefinition.defaults, ttl: UInt32 = 2100, negativeTTL: UInt32 = 300,
@@ -85,7 +90,15 @@ public final class StoreSnapshotSource: SnapshotSource {
         }
     }
 
+    /// Waits until the serials of the snapshots made so far are in the store (tests, shutdown).
+    public func flushSerials() { serialWriter.sync {} }
+
     func fullBuild(now: Int) throws -> ServingSnapshot {
+        if !serialRestored {
+            // A restarted server continues above every serial it published before.
+            lastSerial = max(lastSerial, try store.lastSerial())
+            serialRestored = true
+        }
         // The journal position first: what commits while the listings are read is read again.
         journalPosition = try store.journalPosition()
         lastChange = try store.changeCounter()
@@ -127,6 +140,12 @@ public final class StoreSnapshotSource: SnapshotSource {
                     glue: z.glue, subzones: [Subzone(labels: [], labelCount: 0, datasets: datasets)], acl: nil))
         }
         entryCount = baseCount + pending.count
+        let (serial, position, at, names) = (lastSerial, journalPosition, lastNow, zones.map(\.name))
+        let store = self.store
+        serialWriter.async {
+            // Lost on a busy store only; the next snapshot writes a newer serial.
+            try? store.recordSerial(serial, zones: names, journalPosition: position, at: at)
+        }
         return ServingSnapshot(zones: built, globalACL: nil, generation: generation)
     }
 

@@ -112,7 +112,8 @@ extension ListingStore {
                     DELETE FROM listing WHERE (key, category) IN (SELECT key, category FROM pruned);
                     DELETE FROM delisting WHERE delistedAt < ? AND graceUntil < ? AND key NOT IN (SELECT key FROM listing);
                     DELETE FROM journal WHERE at < ?;
-                    """, arguments: [cut, cut, cut, now, cut])
+                    DELETE FROM serialHistory WHERE at < ?;
+                    """, arguments: [cut, cut, cut, now, cut, cut])
             let n = try Int.fetchOne(db, sql: "SELECT count(*) FROM pruned") ?? 0
             try db.execute(sql: "DROP TABLE pruned")
             if n > 0 {
@@ -311,6 +312,39 @@ extension ListingStore {
                 return out
             case .email:
                 return []
+            }
+        }
+    }
+}
+
+/// Zone serials (schema v1 `zoneSerial`, v5 `serialHistory`).
+extension ListingStore {
+    /// The highest serial a server published from this store (0 when none).
+    public func lastSerial() throws -> UInt32 {
+        try pool.read { db in
+            UInt32(truncatingIfNeeded: try Int.fetchOne(db, sql: "SELECT coalesce(max(serial), 0) FROM zoneSerial") ?? 0)
+        }
+    }
+
+    /// Records that `zones` were published with `serial`, reflecting the journal up to `journalPosition`.
+    public func recordSerial(_ serial: UInt32, zones: [String], journalPosition: Int, at: Int) throws {
+        try pool.write { db in
+            for z in zones {
+                try db.execute(
+                    sql: "INSERT INTO zoneSerial (zone, serial) VALUES (?, ?) ON CONFLICT (zone) DO UPDATE SET serial = excluded.serial",
+                    arguments: [z, Int(serial)])
+            }
+            try db.execute(
+                sql: "INSERT INTO serialHistory (serial, journalPosition, at) VALUES (?, ?, ?)",
+                arguments: [Int(serial), journalPosition, at])
+        }
+    }
+
+    /// Serials published so far, oldest first.
+    public func serialHistory() throws -> [(serial: UInt32, journalPosition: Int, at: Int)] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM serialHistory ORDER BY rowid").map {
+                (UInt32(truncatingIfNeeded: $0["serial"] as Int), $0["journalPosition"], $0["at"])
             }
         }
     }

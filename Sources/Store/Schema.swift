@@ -118,6 +118,16 @@ enum Schema {
                     CREATE INDEX queryStats_at ON queryStats (at);
                     """)
         }
+        // Every serial a server published, with the journal position it reflects: a restarted
+        // server continues above the last one, and IXFR will find the changes between two.
+        m.registerMigration("v5: serial history") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE serialHistory (
+                      serial INTEGER NOT NULL, journalPosition INTEGER NOT NULL, at INTEGER NOT NULL);
+                    CREATE INDEX serialHistory_serial ON serialHistory (serial);
+                    """)
+        }
         return m
     }
 }

@@ -139,4 +139,21 @@ import Testing
         #expect(source.incrementalUpdates > 10, "the deltas were exercised (\(source.incrementalUpdates))")
         #expect(compared > 3000)
     }
+
+    @Test func serialsGrowAndSurviveARestart() throws {
+        try ingest(["192.0.2.1"], "agency", at: t0)
+        let source = StoreSnapshotSource(store: store)
+        let first = try source.initialSnapshot(now: t0).snapshot.zones[0].soa.serial
+        try ingest(["192.0.2.2"], "agency", at: t0 + 1)
+        let second = try #require(try source.refreshedSnapshot(now: t0 + 1, force: false).snapshot).zones[0].soa.serial
+        #expect(second > first)
+        source.flushSerials()
+        let history = try store.serialHistory()
+        #expect(history.map(\.serial) == [first, second])
+        #expect(history[1].journalPosition > history[0].journalPosition, "each serial says how far the journal went")
+        // A restarted server, even with its clock behind, continues above the last serial.
+        let restarted = StoreSnapshotSource(store: store)
+        let third = try restarted.initialSnapshot(now: t0 - 3600).snapshot.zones[0].soa.serial
+        #expect(third > second)
+    }
 }
