@@ -93,7 +93,7 @@ let package = Package(
         .testTarget(name: "DNSWireTests", dependencies: ["DNSWire", "CLDNS"], exclude: ["Corpus"], swiftSettings: strict),
         .testTarget(name: "ListingKeysTests", dependencies: ["ListingKeys"], swiftSettings: strict),
         .testTarget(
-            name: "StoreTests", dependencies: ["Store", "ListingKeys", "Ingestion", "Publishing", "Listings"],
+            name: "StoreTests", dependencies: ["Store", "ListingKeys", "Ingestion", "Publishing", "Listings", "TestSupport"],
             exclude: ["Feeds"],
             swiftSettings: strict),
         .testTarget(

@@ -3,6 +3,7 @@ import GRDB
 import Ingestion
 import ListingKeys
 import Store
+import TestSupport
 import Testing
 
 @Suite struct IngestTests {
@@ -194,6 +195,40 @@ import Testing
         #expect(ISOTime.parse("2024-02-29T12:30:15.250Z") == 1_709_209_815)
         for bad in ["2026-02-30", "2026-11-29T10:00:00", "26-11-29", "2026-11-29T25:00:00Z", "2026-11-29Tnoon", ""] {
             #expect(ISOTime.parse(bad) == nil, "\(bad)")
+        }
+    }
+
+    /// Garbage in any format is refused line by line or whole, never a crash, never half a feed.
+    @Test(arguments: FeedFormat.allCases)
+    func mutatedFeedsAreRefusedCleanly(_ format: FeedFormat) throws {
+        var rng = SeededRandom(seed: 99 &+ UInt64(FeedFormat.allCases.firstIndex(of: format)!))
+        let seeds = [
+            "key,category,reason,ttl,seen\n192.0.2.1,spam,\"a, b\",7d,2026-11-01T00:00:00Z\n",
+            "{\"key\": \"2001:db8::/32\", \"category\": \"fraud\"}\n", "192.0.2.0/24 ; SBL1\n",
+            ":127.0.0.2:text $\n10.0.0.0/8\n!10.1.2.3\n", "spam.example reason here\n",
+            try String(contentsOf: Self.feeds.appendingPathComponent("abuse.arf"), encoding: .utf8),
+        ]
+        let alphabet = Array("0123456789abcdef.:/-!*@,;\"{}[] \t\n\r$#\\\u{0}\u{FF}é".unicodeScalars)
+        for round in 0..<150 {
+            var text = Array(seeds[round % seeds.count].unicodeScalars)
+            for _ in 0..<Int.random(in: 1...12, using: &rng) {
+                let i = Int.random(in: 0...text.count, using: &rng)
+                switch Int.random(in: 0..<3, using: &rng) {
+                case 0: text.insert(alphabet.randomElement(using: &rng)!, at: i)
+                case 1: if i < text.count { text.remove(at: i) }
+                default: if i < text.count { text[i] = alphabet.randomElement(using: &rng)! }
+                }
+            }
+            let before = try store.auditLog().count
+            do {
+                let r = try feedWithErrors(String(String.UnicodeScalarView(text)), "mic", at: t0 + round, format: format)
+                #expect(r.result.counts.added + r.result.counts.refreshed + r.result.counts.pending + r.result.counts.allowlisted > 0)
+                #expect(r.result.counts.rejected == r.errors.count)
+            } catch is StoreError {
+                #expect(try store.auditLog().count == before, "a refused feed records nothing")
+            } catch is FeedError {
+                #expect(try store.auditLog().count == before, "a refused feed records nothing")
+            }
         }
     }
 }
