@@ -212,7 +212,8 @@ extension ListingStore {
 
     /// A trusted source's report publishes by itself (SPEC §2), whatever the key's history (a
     /// delisting's grace holds back untrusted sources only): existing listings are refreshed,
-    /// new ones inserted, with no per-key decision to make.
+    /// new ones inserted, with no per-key decision to make. A new listing has exactly this
+    /// feed's report: every report comes with a listing row, and they are pruned together.
     static func mergeTrusted(_ db: Database, now: Int, into counts: inout IngestCounts) throws {
         try db.execute(
             sql: """
@@ -229,8 +230,7 @@ extension ListingStore {
         try db.execute(
             sql: """
                 INSERT INTO listing (key, category, state, firstSeen, lastSeen, expiresAt, reportCount, reason)
-                SELECT key, category, 'published', seenAt, seenAt, expiresAt,
-                  (SELECT count(*) FROM report r WHERE r.key = f.key AND r.category = f.category), reason
+                SELECT key, category, 'published', seenAt, seenAt, expiresAt, 1, reason
                 FROM feed f WHERE NOT EXISTS (SELECT 1 FROM listing l WHERE l.key = f.key AND l.category = f.category)
                 """)
         counts.added = db.changesCount
