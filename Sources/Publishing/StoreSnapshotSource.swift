@@ -59,24 +59,25 @@ public final class StoreSnapshotSource: SnapshotSource {
         let expiryDue = nextExpiry.map { now >= $0 } ?? false
         guard force || change != lastChange || expiryDue else { return (nil, []) }
         if force { return (try fullBuild(now: now), []) }
-        lastChange = change
+        // Everything is read before anything is kept: a failed read leaves the state as it was,
+        // and the next check tries again.
         let (keys, position) = try store.changes(after: journalPosition)
         guard var touched = keys else { return (try fullBuild(now: now), []) }
         touched.formUnion(try store.expiring(after: lastNow, upTo: now))
+        let upcoming = try store.nextExpiry(after: now)
         if touched.isEmpty {
-            lastNow = now
-            nextExpiry = try store.nextExpiry(after: now)
+            (lastChange, lastNow, nextExpiry) = (change, now, upcoming)
             return (nil, [])
         }
         if pending.count + 2 * touched.count > rebuildAfter { return (try fullBuild(now: now), []) }
+        var read: [String: [PublishedEntry]] = [:]
         for key in touched {
             // A key and its exclusion share a name's slot: the delta needs both as they are now.
             let counterpart = key.hasPrefix("!") ? String(key.dropFirst()) : "!" + key
-            for k in [key, counterpart] { pending[k] = try currentEntries(k, now: now) }
+            for k in [key, counterpart] { read[k] = try currentEntries(k, now: now) }
         }
-        journalPosition = position
-        lastNow = now
-        nextExpiry = try store.nextExpiry(after: now)
+        pending.merge(read) { _, new in new }
+        (lastChange, journalPosition, lastNow, nextExpiry) = (change, position, now, upcoming)
         incrementalUpdates += 1
         return (assemble(), [])
     }
@@ -94,30 +95,27 @@ public final class StoreSnapshotSource: SnapshotSource {
     public func flushSerials() { serialWriter.sync {} }
 
     func fullBuild(now: Int) throws -> ServingSnapshot {
-        if !serialRestored {
-            // A restarted server continues above every serial it published before.
-            lastSerial = max(lastSerial, try store.lastSerial())
-            serialRestored = true
-        }
-        // The journal position first: what commits while the listings are read is read again.
-        journalPosition = try store.journalPosition()
-        lastChange = try store.changeCounter()
-        lastNow = now
-        nextExpiry = try store.nextExpiry(after: now)
-        pending = [:]
-        incrementalUpdates = 0
-        allowlist = try PublishedZones.allowlist(store)
-        let (built, count) = try PublishedZones.buildAll(zones, store: store, now: now, ttl: ttl, allowlist: allowlist)
-        bases = []
-        fixed = []
+        // Everything is read and built first, then kept: a failure leaves the last state whole.
+        // The journal position and change counter are read before the listings, so what
+        // commits meanwhile is read again by the next update.
+        let restored = serialRestored ? lastSerial : max(lastSerial, try store.lastSerial())
+        let position = try store.journalPosition()
+        let change = try store.changeCounter()
+        let upcoming = try store.nextExpiry(after: now)
+        let cover = try PublishedZones.allowlist(store)
+        let (built, count) = try PublishedZones.buildAll(zones, store: store, now: now, ttl: ttl, allowlist: cover)
+        var newFixed: [Zone] = []
+        var newBases: [ZoneBase?] = []
         for (i, z) in zones.enumerated() {
             let (dataset, raw) = built[i]
-            fixed.append(try zone(i, z, dataset: dataset))
+            newFixed.append(try zone(i, z, dataset: dataset))
             // The allowlist zone changes only with the allowlist, which rebuilds everything.
-            bases.append(
+            newBases.append(
                 z.role == .allowlist ? nil : ZoneBase(zone: z, dataset: dataset, v4: SizeClasses(raw.v4), v6: SizeClasses(raw.v6)))
         }
-        baseCount = count
+        (lastSerial, serialRestored) = (restored, true)
+        (journalPosition, lastChange, lastNow, nextExpiry) = (position, change, now, upcoming)
+        (allowlist, fixed, bases, baseCount, pending, incrementalUpdates) = (cover, newFixed, newBases, count, [:], 0)
         return assemble()
     }
 
