@@ -87,6 +87,13 @@ public struct PublishedEntry: Sendable, Equatable {
     public var reason: String?
     /// The store's key text (the e-mail address for hashed zones, before hashing).
     public var source: ListingStore.ListingRow?
+
+    public init(key: KeySpec, category: Category, reason: String?, source: ListingStore.ListingRow? = nil) {
+        self.key = key
+        self.category = category
+        self.reason = reason
+        self.source = source
+    }
 }
 
 public enum PublishedZones {
