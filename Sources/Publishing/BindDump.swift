@@ -6,14 +6,11 @@ import Listings
 /// (`named-checkzone`, `kzonecheck`): the skeleton's records, then `ZoneExport`'s records for
 /// the listings.
 enum BindDump {
-    static func render(_ zone: ZoneDefinition, dataset ds: ZoneDataset, ttl: UInt32, serial: UInt32) -> String {
-        var out = "; \(zone.name) as published by thurac (serial \(serial)); load with BIND, NSD or Knot\n"
-        out += "$ORIGIN \(zone.name).\n$TTL \(ttl)\n"
-        out += apex(zone, ttl: ttl, serial: serial)
-        ZoneExport.records(ds) { r in
-            out += "\(r.owner) IN \(rdataText(type: r.type, r.rdata))\n"
-        }
-        return out
+    static func render(_ zone: ZoneDefinition, dataset ds: ZoneDataset, ttl: UInt32, serial: UInt32, _ out: (String) -> Void) {
+        out("; \(zone.name) as published by thurac (serial \(serial)); load with BIND, NSD or Knot\n")
+        out("$ORIGIN \(zone.name).\n$TTL \(ttl)\n")
+        out(apex(zone, ttl: ttl, serial: serial))
+        ZoneExport.records(ds) { r in out("\(r.owner) IN \(rdataText(type: r.type, r.rdata))\n") }
     }
 
     static func apex(_ zone: ZoneDefinition, ttl: UInt32, serial: UInt32) -> String {

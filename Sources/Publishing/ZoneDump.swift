@@ -10,33 +10,44 @@ public enum ZoneDump {
         case rbldnsd, bind, csv, json
     }
 
-    /// The zone at `now`; `serial` defaults to `now`, as the server's serials are Unix times.
+    /// The zone at `now`, handed to `write` piece by piece (a zone of millions of records is
+    /// never one string); `serial` defaults to `now`, as the server's serials are Unix times.
     public static func render(
-        _ zone: ZoneDefinition, format: Format, store: ListingStore, now: Int, ttl: UInt32 = 2100, serial: UInt32? = nil
-    ) throws -> String {
-        let entries = try PublishedZones.entries(zone.role, store: store, now: now)
+        _ zone: ZoneDefinition, format: Format, store: ListingStore, now: Int, ttl: UInt32 = 2100, serial: UInt32? = nil,
+        to write: (String) -> Void
+    ) throws {
         func dataset() throws -> ZoneDataset {
-            PublishedZones.dataset(zone, entries: entries, ttl: ttl, allowlist: try PublishedZones.allowlist(store))
+            // The server's own full build: straight from the rows, no provenance needed.
+            let cover = try PublishedZones.allowlist(store)
+            return try PublishedZones.buildAll([zone], store: store, now: now, ttl: ttl, allowlist: cover).built[0].dataset
         }
         switch format {
-        case .rbldnsd: return rbldnsd(zone, dataset: try dataset(), ttl: ttl)
-        case .bind:
-            return BindDump.render(zone, dataset: try dataset(), ttl: ttl, serial: serial ?? UInt32(truncatingIfNeeded: now))
-        case .csv, .json: return try provenance(entries, format: format, store: store)
+        case .rbldnsd: rbldnsd(zone, dataset: try dataset(), ttl: ttl, write)
+        case .bind: BindDump.render(zone, dataset: try dataset(), ttl: ttl, serial: serial ?? UInt32(truncatingIfNeeded: now), write)
+        case .csv, .json: try provenance(try PublishedZones.entries(zone.role, store: store, now: now), format: format, store: store, write)
         }
     }
 
+    /// The whole dump as one string (tests, small zones).
+    public static func render(
+        _ zone: ZoneDefinition, format: Format, store: ListingStore, now: Int, ttl: UInt32 = 2100, serial: UInt32? = nil
+    ) throws -> String {
+        var out = ""
+        try render(zone, format: format, store: store, now: now, ttl: ttl, serial: serial) { out += $0 }
+        return out
+    }
+
     /// A `combined` dataset: load it with `rbldnsd ... ZONE:combined:FILE`.
-    static func rbldnsd(_ zone: ZoneDefinition, dataset ds: ZoneDataset, ttl: UInt32) -> String {
-        var out = "# \(zone.name) as published by thurac; load with rbldnsd \(zone.name):combined:FILE\n"
+    static func rbldnsd(_ zone: ZoneDefinition, dataset ds: ZoneDataset, ttl: UInt32, _ out: (String) -> Void) {
+        out("# \(zone.name) as published by thurac; load with rbldnsd \(zone.name):combined:FILE\n")
         if let apex = zone.apex {
             let soa = apex.soa
-            out += "$SOA \(soa.ttl) \(BindDump.text(soa.mname)) \(BindDump.text(soa.rname)) 0 \(soa.refresh) \(soa.retry) \(soa.expire) \(soa.minimum)\n"
-            out += "$NS \(apex.nsTTL) " + apex.nameservers.map(BindDump.text).joined(separator: " ") + "\n"
+            out("$SOA \(soa.ttl) \(BindDump.text(soa.mname)) \(BindDump.text(soa.rname)) 0 \(soa.refresh) \(soa.retry) \(soa.expire) \(soa.minimum)\n")
+            out("$NS \(apex.nsTTL) " + apex.nameservers.map(BindDump.text).joined(separator: " ") + "\n")
         } else {
-            out += "$SOA \(ttl) ns1.\(zone.name). hostmaster.\(zone.name). 0 1h 10m 1w 5m\n$NS \(ttl) ns1.\(zone.name).\n"
+            out("$SOA \(ttl) ns1.\(zone.name). hostmaster.\(zone.name). 0 1h 10m 1w 5m\n$NS \(ttl) ns1.\(zone.name).\n")
         }
-        out += "$TTL \(ttl)\n"
+        out("$TTL \(ttl)\n")
         func value(_ table: ValueTable, _ i: Int) -> String {
             let start = Int(table.templateStarts[i])
             let end = Int(table.templateStarts[i + 1])
@@ -44,10 +55,10 @@ public enum ZoneDump {
             return ":\(dotted(table.addresses[i])):\(text)"
         }
         if ds.hasIPv4 {
-            out += "$DATASET ip4set:\(zone.role.rawValue)-ipv4 @\n"
+            out("$DATASET ip4set:\(zone.role.rawValue)-ipv4 @\n")
             for iv in ds.ipv4.listedIntervals() {
                 let range = iv.start == iv.end ? dotted(iv.start) : "\(dotted(iv.start))-\(dotted(iv.end))"
-                ds.ipValues.forEachValue(iv.ref) { out += "\(range) \(value(ds.ipValues, $0))\n" }
+                ds.ipValues.forEachValue(iv.ref) { out("\(range) \(value(ds.ipValues, $0))\n") }
             }
         }
         if ds.hasIPv6 {
@@ -61,7 +72,7 @@ public enum ZoneDump {
                 layers = max(layers, n)
             }
             for layer in 0..<layers {
-                out += "$DATASET ip6trie:\(zone.role.rawValue)-ipv6-\(layer + 1) @\n"
+                out("$DATASET ip6trie:\(zone.role.rawValue)-ipv6-\(layer + 1) @\n")
                 for iv in intervals {
                     var k = 0
                     var chosen: Int? = nil
@@ -71,28 +82,27 @@ public enum ZoneDump {
                     }
                     guard let v = chosen else { continue }
                     for (a, n) in ListingKey.ipv6Prefixes(from: iv.start, through: iv.end) {
-                        out += "\(ipv6(a))/\(n) \(value(ds.ipValues, v))\n"
+                        out("\(ipv6(a))/\(n) \(value(ds.ipValues, v))\n")
                     }
                 }
             }
         }
         if let names = ds.domains {
-            out += "$DATASET dnset:\(zone.role.rawValue) @\n"
+            out("$DATASET dnset:\(zone.role.rawValue) @\n")
             for i in 0..<names.index.count {
                 let name = text(names.index.name(i))
                 let exact = names.exact[i]
                 let subtree = names.subtree[i]
-                if exact == .excluded { out += "!\(name)\n" }
-                if subtree == .excluded { out += "!*.\(name)\n" }
-                names.values.forEachValue(exact) { out += "\(name) \(value(names.values, $0))\n" }
-                names.values.forEachValue(subtree) { out += "*.\(name) \(value(names.values, $0))\n" }
+                if exact == .excluded { out("!\(name)\n") }
+                if subtree == .excluded { out("!*.\(name)\n") }
+                names.values.forEachValue(exact) { out("\(name) \(value(names.values, $0))\n") }
+                names.values.forEachValue(subtree) { out("*.\(name) \(value(names.values, $0))\n") }
             }
         }
-        return out
     }
 
-    static func provenance(_ entries: [PublishedEntry], format: Format, store: ListingStore) throws -> String {
-        var out = format == .csv ? "key,category,reason,first_seen,last_seen,expires,reports,sources\n" : ""
+    static func provenance(_ entries: [PublishedEntry], format: Format, store: ListingStore, _ out: (String) -> Void) throws {
+        if format == .csv { out("key,category,reason,first_seen,last_seen,expires,reports,sources\n") }
         for e in entries {
             guard let row = e.source else { continue }  // test points have no provenance
             let sources = try store.reporters(key: row.key).map(\.source)
@@ -101,7 +111,7 @@ public enum ZoneDump {
             let expires = row.expiresAt.map(iso) ?? ""
             if format == .csv {
                 let fields = [row.key, row.category, row.reason ?? "", first, last, expires, "\(row.reportCount)", sources.joined(separator: " ")]
-                out += fields.map(csvField).joined(separator: ",") + "\n"
+                out(fields.map(csvField).joined(separator: ",") + "\n")
             } else {
                 var object: [String: Any] = [
                     "key": row.key, "category": row.category, "first_seen": first, "last_seen": last,
@@ -110,10 +120,9 @@ public enum ZoneDump {
                 if let r = row.reason { object["reason"] = r }
                 if let x = row.expiresAt { object["expires"] = iso(x) }
                 let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-                out += String(decoding: data, as: UTF8.self) + "\n"
+                out(String(decoding: data, as: UTF8.self) + "\n")
             }
         }
-        return out
     }
 
     static func csvField(_ s: String) -> String {

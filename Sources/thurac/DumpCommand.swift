@@ -27,13 +27,37 @@ struct DumpCommand: ParsableCommand {
         let at = try instant(now)
         let s = try store.open()
         let ttl = try z.ttl ?? store.settings().ttl
-        let text = try storeCall { try ZoneDump.render(z, format: f, store: s, now: at, ttl: ttl) }
-        if let output {
-            do { try text.write(toFile: output, atomically: true, encoding: .utf8) } catch {
-                throw CommandFailure("\(output): \(error.localizedDescription)")
+        // Written in 1 MiB pieces; to a file through a temporary one renamed at the end, so a
+        // reader never sees half a zone.
+        let target = output.map { $0 + ".tmp-\(getpid())" }
+        if let target, !FileManager.default.createFile(atPath: target, contents: nil) {
+            throw CommandFailure("\(output!): cannot create the file")
+        }
+        guard let handle = target.map({ FileHandle(forWritingAtPath: $0) }) ?? FileHandle.standardOutput else {
+            throw CommandFailure("\(output!): cannot write the file")
+        }
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(1 << 20)
+        func flush() {
+            handle.write(Data(buffer))
+            buffer.removeAll(keepingCapacity: true)
+        }
+        do {
+            try ZoneDump.render(z, format: f, store: s, now: at, ttl: ttl) { piece in
+                buffer += piece.utf8
+                if buffer.count >= 1 << 20 { flush() }
             }
-        } else {
-            FileHandle.standardOutput.write(Data(text.utf8))
+        } catch let e as StoreError {
+            if let target { try? FileManager.default.removeItem(atPath: target) }
+            throw CommandFailure(e.description)
+        }
+        flush()
+        if let target, let output {
+            try? handle.close()
+            guard rename(target, output) == 0 else {
+                try? FileManager.default.removeItem(atPath: target)
+                throw CommandFailure("\(output): cannot write the file (\(String(cString: strerror(errno))))")
+            }
         }
     }
 }
