@@ -13,6 +13,7 @@ public final class FeedReader {
     var start = 0
     var end = 0
     var eof = false
+    var startChecked = false
     /// Lines handed out so far (the current line's number).
     public private(set) var lineNumber = 0
     /// Size on disk when known (for progress); bytes consumed so far.
@@ -48,6 +49,7 @@ public final class FeedReader {
         buffer = bytes + [0]
         end = bytes.count
         eof = true
+        skipByteOrderMark()
     }
 
     deinit { if let file { gzclose(file) } }
@@ -130,6 +132,14 @@ public final class FeedReader {
         }
         if n == 0 { eof = true }
         end += Int(n)
+        skipByteOrderMark()
+    }
+
+    /// Spreadsheets save CSV with a UTF-8 byte order mark; it is not part of the first key.
+    func skipByteOrderMark() {
+        guard !startChecked, end - start >= 3 || eof else { return }
+        startChecked = true
+        if end - start >= 3 && buffer[start] == 0xEF && buffer[start + 1] == 0xBB && buffer[start + 2] == 0xBF { start += 3 }
     }
 }
 

@@ -123,6 +123,12 @@ import Testing
         #expect(r.counts.added == 1)
     }
 
+    @Test func aByteOrderMarkIsNotPartOfTheHeader() throws {
+        let r = try feed("\u{FEFF}key,category\r\n192.0.2.30,fraud\r\n", "vnpt", at: t0)
+        #expect(r.format == .csv)
+        #expect(try store.listings(key: "192.0.2.30").first?.category == "fraud")
+    }
+
     @Test func csvFieldsMayBeQuotedAndCarryTimesAndEvidence() throws {
         let csv = "Key, Reason ,seen,evidence\n\"192.0.2.20\",\"says \"\"hi\"\", twice\",2026-11-01T10:00:00+07:00,ticket 42\n"
         #expect(try feed(csv, "vnpt", at: t0).counts.added == 1)
