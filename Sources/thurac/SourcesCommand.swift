@@ -51,6 +51,7 @@ struct SourcesCommand: ParsableCommand {
         @Argument(help: "Source name (letters, digits, '-', '_', '.').") var name: String
         @Option(help: "agency, isp, public or operator.") var kind: String
         @Option(help: "Report TTL for this source (e.g. 7d); default: the kind's.") var ttl: String?
+        @Option(help: "Record it at this ISO 8601 instant.") var now: String?
         @OptionGroup var store: StoreOptions
 
         func run() throws {
@@ -59,10 +60,9 @@ struct SourcesCommand: ParsableCommand {
             }
             let seconds: Int?
             do { seconds = try ttl.map { try DurationText.seconds($0) } } catch { throw CommandFailure("--ttl: \(error)") }
+            let at = try instant(now)
             let s = try store.open()
-            let token = try storeCall {
-                try s.addSource(name: name, kind: k, ttl: seconds, now: Int(Date().timeIntervalSince1970), actor: actorName())
-            }
+            let token = try storeCall { try s.addSource(name: name, kind: k, ttl: seconds, now: at, actor: actorName()) }
             print(token)
         }
     }
@@ -85,11 +85,13 @@ struct SourcesCommand: ParsableCommand {
     struct Token: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Replace a source's API token and print the new one.")
         @Argument var name: String
+        @Option(help: "Record it at this ISO 8601 instant.") var now: String?
         @OptionGroup var store: StoreOptions
 
         func run() throws {
+            let at = try instant(now)
             let s = try store.open()
-            print(try storeCall { try s.rotateToken(name: name, now: Int(Date().timeIntervalSince1970), actor: actorName()) })
+            print(try storeCall { try s.rotateToken(name: name, now: at, actor: actorName()) })
         }
     }
 
@@ -97,11 +99,13 @@ struct SourcesCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Remove a source: its token stops working, its reports keep their provenance.")
         @Argument var name: String
+        @Option(help: "Record it at this ISO 8601 instant.") var now: String?
         @OptionGroup var store: StoreOptions
 
         func run() throws {
+            let at = try instant(now)
             let s = try store.open()
-            try storeCall { try s.removeSource(name: name, now: Int(Date().timeIntervalSince1970), actor: actorName()) }
+            try storeCall { try s.removeSource(name: name, now: at, actor: actorName()) }
         }
     }
 }
