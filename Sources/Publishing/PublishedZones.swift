@@ -110,16 +110,25 @@ public enum PublishedZones {
     /// The entries a zone publishes at `now`, each with its provenance (for dumps).
     public static func entries(_ role: ZoneRole, store: ListingStore, now: Int) throws -> [PublishedEntry] {
         var out = testPoints(role)
-        if role == .allowlist { return out + (try allowlistEntries(store)) }
+        try forEachEntry(role, store: store, now: now) { out.append($0) }
+        return out
+    }
+
+    /// The listings of a zone at `now`, one at a time, with provenance (test points excluded).
+    public static func forEachEntry(_ role: ZoneRole, store: ListingStore, now: Int, _ body: (PublishedEntry) throws -> Void) throws {
+        if role == .allowlist {
+            for e in try allowlistEntries(store) { try body(e) }
+            return
+        }
         let cover = try allowlist(store)
-        for row in try store.published(now: now) {
+        let family: ListingKey.Family = role == .addresses ? .address : role == .domains ? .domain : .hashedAddress
+        try store.forEachPublishedRow(now: now, family: family) { row in
             var key = row.key
             guard let k = key.withUTF8({ try? KeySpec(canonicalBytes: $0) }), let c = Category(rawValue: row.category),
                 Self.role(of: k.key) == role, k.excluded || !cover.covers(k.key)
-            else { continue }
-            out.append(PublishedEntry(key: k, category: c, reason: row.reason, source: row))
+            else { return }
+            try body(PublishedEntry(key: k, category: c, reason: row.reason, source: row))
         }
-        return out
     }
 
     static func role(of key: ListingKey) -> ZoneRole {

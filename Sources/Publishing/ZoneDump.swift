@@ -24,7 +24,9 @@ public enum ZoneDump {
         switch format {
         case .rbldnsd: rbldnsd(zone, dataset: try dataset(), ttl: ttl, write)
         case .bind: BindDump.render(zone, dataset: try dataset(), ttl: ttl, serial: serial ?? UInt32(truncatingIfNeeded: now), write)
-        case .csv, .json: try provenance(try PublishedZones.entries(zone.role, store: store, now: now), format: format, store: store, write)
+        case .csv, .json:
+            if format == .csv { write("key,category,reason,first_seen,last_seen,expires,reports,sources\n") }
+            try PublishedZones.forEachEntry(zone.role, store: store, now: now) { try provenance($0, format: format, write) }
         }
     }
 
@@ -101,27 +103,24 @@ public enum ZoneDump {
         }
     }
 
-    static func provenance(_ entries: [PublishedEntry], format: Format, store: ListingStore, _ out: (String) -> Void) throws {
-        if format == .csv { out("key,category,reason,first_seen,last_seen,expires,reports,sources\n") }
-        for e in entries {
-            guard let row = e.source else { continue }  // test points have no provenance
-            let sources = try store.reporters(key: row.key).map(\.source)
-            let first = iso(row.firstSeen)
-            let last = iso(row.lastSeen)
-            let expires = row.expiresAt.map(iso) ?? ""
-            if format == .csv {
-                let fields = [row.key, row.category, row.reason ?? "", first, last, expires, "\(row.reportCount)", sources.joined(separator: " ")]
-                out(fields.map(csvField).joined(separator: ",") + "\n")
-            } else {
-                var object: [String: Any] = [
-                    "key": row.key, "category": row.category, "first_seen": first, "last_seen": last,
-                    "reports": row.reportCount, "sources": sources,
-                ]
-                if let r = row.reason { object["reason"] = r }
-                if let x = row.expiresAt { object["expires"] = iso(x) }
-                let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-                out(String(decoding: data, as: UTF8.self) + "\n")
-            }
+    /// One listing with its provenance: a CSV line or a JSON object on a line.
+    static func provenance(_ e: PublishedEntry, format: Format, _ out: (String) -> Void) throws {
+        guard let row = e.source else { return }  // test points have no provenance
+        let first = iso(row.firstSeen)
+        let last = iso(row.lastSeen)
+        let expires = row.expiresAt.map(iso) ?? ""
+        if format == .csv {
+            let fields = [row.key, row.category, row.reason ?? "", first, last, expires, "\(row.reportCount)", row.sources.joined(separator: " ")]
+            out(fields.map(csvField).joined(separator: ",") + "\n")
+        } else {
+            var object: [String: Any] = [
+                "key": row.key, "category": row.category, "first_seen": first, "last_seen": last,
+                "reports": row.reportCount, "sources": row.sources,
+            ]
+            if let r = row.reason { object["reason"] = r }
+            if let x = row.expiresAt { object["expires"] = iso(x) }
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            out(String(decoding: data, as: UTF8.self) + "\n")
         }
     }
 
@@ -129,7 +128,23 @@ public enum ZoneDump {
         s.contains(",") || s.contains("\"") || s.contains("\n") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
     }
 
-    static func iso(_ t: Int) -> String { ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(t))) }
+    /// `2026-11-29T10:00:00Z`, computed (a date formatter per field costs more than the row;
+    /// H. Hinnant's civil_from_days).
+    static func iso(_ t: Int) -> String {
+        let days = t >= 0 ? t / 86400 : (t - 86399) / 86400
+        let secs = t - days * 86400
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
+        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        return "\(y)-\(two(m))-\(two(d))T\(two(secs / 3600)):\(two(secs / 60 % 60)):\(two(secs % 60))Z"
+    }
 
     static func dotted(_ a: UInt32) -> String { ListingKey.ipv4(first: a, last: a).description }
 

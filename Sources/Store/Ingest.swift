@@ -307,12 +307,15 @@ extension ListingStore {
         public var expiresAt: Int?
         public var reportCount: Int
         public var reason: String?
+        /// Names of the sources that reported the key, where the query asked for them.
+        public var sources: [String] = []
     }
 
     static func listingRow(_ row: Row) -> ListingRow {
         ListingRow(
             key: row["key"], category: row["category"], state: row["state"], firstSeen: row["firstSeen"],
-            lastSeen: row["lastSeen"], expiresAt: row["expiresAt"], reportCount: row["reportCount"], reason: row["reason"])
+            lastSeen: row["lastSeen"], expiresAt: row["expiresAt"], reportCount: row["reportCount"], reason: row["reason"],
+            sources: (row["sources"] as String?).map { $0.split(separator: " ").map(String.init) } ?? [])
     }
 
     /// Every listing row of a key (all categories and states), for `lookup`.

@@ -123,16 +123,36 @@ extension ListingStore {
         }
     }
 
-    /// Published listings at `now` (expired ones excluded even before `expire` ran), for dumps.
-    public func published(now: Int) throws -> [ListingRow] {
+    /// Published listings at `now` (expired ones excluded even before `expire` ran), with the
+    /// sources that reported each, for dumps; `family` narrows the scan to one zone family.
+    public func published(now: Int, family: ListingKey.Family? = nil) throws -> [ListingRow] {
+        var rows: [ListingRow] = []
+        try forEachPublishedRow(now: now, family: family) { rows.append($0) }
+        return rows
+    }
+
+    /// `published`, one row at a time (a zone of a million listings is never one array).
+    public func forEachPublishedRow(now: Int, family: ListingKey.Family?, _ body: (ListingRow) throws -> Void) throws {
+        // A cheap superset of the family's keys by their text (exact checks are the caller's):
+        // addresses have no letters or a colon, domains have letters, e-mail addresses an @.
+        let narrowing: String
+        switch family {
+        case .address?: narrowing = "AND l.key NOT LIKE '%@%' AND (l.key LIKE '%:%' OR l.key NOT GLOB '*[a-z]*')"
+        case .domain?: narrowing = "AND l.key NOT LIKE '%@%' AND l.key NOT LIKE '%:%' AND l.key GLOB '*[a-z]*'"
+        case .hashedAddress?: narrowing = "AND l.key LIKE '%@%'"
+        case nil: narrowing = ""
+        }
         try pool.read { db in
-            try Row.fetchAll(
+            let rows = try Row.fetchCursor(
                 db,
                 sql: """
-                    SELECT * FROM listing WHERE state = 'published' AND (expiresAt IS NULL OR expiresAt > ?)
-                    AND key NOT IN (SELECT key FROM allowlist) ORDER BY key, category
-                    """, arguments: [now]
-            ).map(Self.listingRow)
+                    SELECT l.*, (SELECT group_concat(name, ' ') FROM (
+                        SELECT DISTINCT s.name FROM report r JOIN source s ON s.id = r.sourceId
+                        WHERE r.key = l.key ORDER BY s.name)) AS sources
+                    FROM listing l WHERE l.state = 'published' AND (l.expiresAt IS NULL OR l.expiresAt > ?)
+                    AND l.key NOT IN (SELECT key FROM allowlist) \(narrowing) ORDER BY l.key, l.category
+                    """, arguments: [now])
+            while let row = try rows.next() { try body(Self.listingRow(row)) }
         }
     }
 }
