@@ -49,15 +49,12 @@ public final class ZoneDelta: Sendable {
     public let ipv4: IntervalMap<UInt32>
     public let ipv6: IntervalMap<UInt128>
     public let domains: DomainSet?
-    /// Keys the delta covers, for logs.
-    public let keyCount: Int
 
-    public init(ipValues: ValueTable, ipv4: IntervalMap<UInt32>, ipv6: IntervalMap<UInt128>, domains: DomainSet?, keyCount: Int) {
+    public init(ipValues: ValueTable, ipv4: IntervalMap<UInt32>, ipv6: IntervalMap<UInt128>, domains: DomainSet?) {
         self.ipValues = ipValues
         self.ipv4 = ipv4
         self.ipv6 = ipv6
         self.domains = domains
-        self.keyCount = keyCount
     }
 }
 

@@ -81,7 +81,7 @@ enum ZoneDeltas {
                 changed.v6, now: now.v6, base: base.v6, allow: allowlist.ipv6Ranges, values: &values, baseValues: baseValues,
                 reinterned: &reinterned)
             return ZoneDelta(
-                ipValues: values.build(), ipv4: IntervalMap(v4), ipv6: IntervalMap(v6), domains: nil, keyCount: keys.count)
+                ipValues: values.build(), ipv4: IntervalMap(v4), ipv6: IntervalMap(v6), domains: nil)
         case .domains, .hashedAddresses:
             // One slot per name and kind (exact, subtree), shared by a key and its exclusion.
             var slots: [[UInt8]: (subtree: Bool, spec: KeySpec, entries: [PublishedEntry])] = [:]
@@ -105,7 +105,7 @@ enum ZoneDeltas {
                 names.add(wire, exact: slot.subtree ? nil : ref, subtree: slot.subtree ? ref : nil)
             }
             return ZoneDelta(
-                ipValues: values.build(), ipv4: .empty, ipv6: .empty, domains: names.build(), keyCount: keys.count)
+                ipValues: values.build(), ipv4: .empty, ipv6: .empty, domains: names.build())
         case .allowlist:
             return nil
         }

@@ -92,7 +92,7 @@ public enum ZoneDump {
         if let names = ds.domains {
             out("$DATASET dnset:\(zone.role.rawValue) @\n")
             for i in 0..<names.index.count {
-                let name = text(names.index.name(i))
+                let name = ZoneExport.relativeText(names.index.name(i))
                 let exact = names.exact[i]
                 let subtree = names.subtree[i]
                 if exact == .excluded { out("!\(name)\n") }
@@ -106,9 +106,9 @@ public enum ZoneDump {
     /// One listing with its provenance: a CSV line or a JSON object on a line.
     static func provenance(_ e: PublishedEntry, format: Format, _ out: (String) -> Void) throws {
         guard let row = e.source else { return }  // test points have no provenance
-        let first = iso(row.firstSeen)
-        let last = iso(row.lastSeen)
-        let expires = row.expiresAt.map(iso) ?? ""
+        let first = ISOTime.format(row.firstSeen)
+        let last = ISOTime.format(row.lastSeen)
+        let expires = row.expiresAt.map(ISOTime.format) ?? ""
         if format == .csv {
             let fields = [row.key, row.category, row.reason ?? "", first, last, expires, "\(row.reportCount)", row.sources.joined(separator: " ")]
             out(fields.map(csvField).joined(separator: ",") + "\n")
@@ -118,7 +118,7 @@ public enum ZoneDump {
                 "reports": row.reportCount, "sources": row.sources,
             ]
             if let r = row.reason { object["reason"] = r }
-            if let x = row.expiresAt { object["expires"] = iso(x) }
+            if let x = row.expiresAt { object["expires"] = ISOTime.format(x) }
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             out(String(decoding: data, as: UTF8.self) + "\n")
         }
@@ -128,39 +128,10 @@ public enum ZoneDump {
         s.contains(",") || s.contains("\"") || s.contains("\n") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
     }
 
-    /// `2026-11-29T10:00:00Z`, computed (a date formatter per field costs more than the row;
-    /// H. Hinnant's civil_from_days).
-    static func iso(_ t: Int) -> String {
-        let days = t >= 0 ? t / 86400 : (t - 86399) / 86400
-        let secs = t - days * 86400
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
-        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        return "\(y)-\(two(m))-\(two(d))T\(two(secs / 3600)):\(two(secs / 60 % 60)):\(two(secs % 60))Z"
-    }
-
     static func dotted(_ a: UInt32) -> String { ListingKey.ipv4(first: a, last: a).description }
 
     static func ipv6(_ a: UInt128) -> String {
         ListingKey.ipv6(address: a, prefixLength: 128).description
-    }
-
-    static func text(_ wire: [UInt8]) -> String {
-        var parts: [String] = []
-        var o = 0
-        while o < wire.count {
-            let n = Int(wire[o])
-            parts.append(String(decoding: wire[(o + 1)..<(o + 1 + n)], as: UTF8.self))
-            o += 1 + n
-        }
-        return parts.joined(separator: ".")
     }
 
 }

@@ -45,6 +45,12 @@ struct AllowCommand: ParsableCommand {
     }
 }
 
+/// A duration option (`7d`), or the configuration's value when it is not given.
+func durationOption(_ text: String?, _ option: String, default value: @autoclosure () throws -> Int) throws -> Int {
+    guard let text else { return try value() }
+    do { return try DurationText.seconds(text) } catch { throw CommandFailure("\(option): \(error)") }
+}
+
 struct DelistCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "delist", abstract: "Remove a listing from DNS with a reason; untrusted re-reports are held back for the grace period.")
@@ -56,10 +62,7 @@ struct DelistCommand: ParsableCommand {
     @OptionGroup var store: StoreOptions
     func run() throws {
         let spec = try keyArgument(key)
-        var g = try store.settings().delistingGrace
-        if let grace {
-            do { g = try DurationText.seconds(grace) } catch { throw CommandFailure("--grace: \(error)") }
-        }
+        let g = try durationOption(grace, "--grace", default: store.settings().delistingGrace)
         let at = try instant(now)
         let s = try store.open()
         do {
@@ -83,10 +86,7 @@ struct RestoreCommand: ParsableCommand {
     @OptionGroup var store: StoreOptions
     func run() throws {
         let spec = try keyArgument(key)
-        var r = try store.settings().retention
-        if let retention {
-            do { r = try DurationText.seconds(retention) } catch { throw CommandFailure("--retention: \(error)") }
-        }
+        let r = try durationOption(retention, "--retention", default: store.settings().retention)
         let at = try instant(now)
         let s = try store.open()
         try storeCall { try s.restore(spec, retention: r, now: at, actor: actorName()) }

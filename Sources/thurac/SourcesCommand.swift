@@ -115,7 +115,4 @@ func actorName() -> String {
     "operator:" + (ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown")
 }
 
-func isoTime(_ t: Int) -> String {
-    let f = ISO8601DateFormatter()
-    return f.string(from: Date(timeIntervalSince1970: TimeInterval(t)))
-}
+func isoTime(_ t: Int) -> String { ISOTime.format(t) }
