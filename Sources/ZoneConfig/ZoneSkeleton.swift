@@ -6,7 +6,7 @@ import Publishing
 
 /// A zone's master-file skeleton (`Zones/<zone>.zone`: $ORIGIN, $TTL, SOA, NS, glue, static
 /// records), read with libldns so every master-file feature (relative names, `@`, parentheses,
-/// `$INCLUDE`, TTL units) means what it means to BIND, NSD and Knot.
+/// TTL units) means what it means to BIND, NSD and Knot.
 public enum ZoneSkeleton {
     public static func load(path: String, origin: String) throws(ConfigError) -> ZoneApex {
         guard let originWire = try? DomainName.wire(fromText: origin, lowercase: true) else {
