@@ -102,6 +102,22 @@ public struct IntervalMap<Address: FixedWidthInteger & UnsignedInteger & Sendabl
         return out
     }
 
+    /// Every interval meeting [lo, hi], clipped to it, in address order (gaps included, as `.none`).
+    public func forEachInterval(from lo: Address, through hi: Address, _ body: (Address, Address, ValueRef) -> Void) {
+        var i = intervalIndex(lo)
+        while i < starts.count, starts[i] <= hi {
+            let end = i + 1 < starts.count ? starts[i + 1] - 1 : Address.max
+            body(Swift.max(starts[i], lo), Swift.min(end, hi), refs[i])
+            i += 1
+        }
+    }
+
+    /// The whole interval holding `address`, and its ref.
+    public func interval(at address: Address) -> (start: Address, end: Address, ref: ValueRef) {
+        let i = intervalIndex(address)
+        return (starts[i], i + 1 < starts.count ? starts[i + 1] - 1 : Address.max, refs[i])
+    }
+
     /// Memory held by the structure, for load statistics.
     public var byteCount: Int {
         starts.count * MemoryLayout<Address>.stride + refs.count * 4 + bucket.count * 4

@@ -10,7 +10,7 @@ enum BindDump {
         out("; \(zone.name) as published by thurac (serial \(serial)); load with BIND, NSD or Knot\n")
         out("$ORIGIN \(zone.name).\n$TTL \(ttl)\n")
         out(apex(zone, ttl: ttl, serial: serial))
-        ZoneExport.records(ds) { r in out("\(r.owner) IN \(rdataText(type: r.type, r.rdata))\n") }
+        ZoneExport.records(ds) { r in out("\(r.ownerText) IN \(rdataText(type: r.type, r.rdata))\n") }
     }
 
     static func apex(_ zone: ZoneDefinition, ttl: UInt32, serial: UInt32) -> String {

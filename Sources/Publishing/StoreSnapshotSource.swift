@@ -34,6 +34,9 @@ public final class StoreSnapshotSource: SnapshotSource {
     public private(set) var entryCount = 0
     /// Updates served as deltas since the last full build (for tests and logs).
     public private(set) var incrementalUpdates = 0
+    /// The keys whose listings differ between the last two snapshots made (what IXFR sends
+    /// the records of); nil when unknown (the first snapshot, a forced or allowlist rebuild).
+    public private(set) var changedKeys: [ListingKey]? = nil
     /// Serials are written to the store off the update path: a long ingest holding the store's
     /// write lock must not hold up the next snapshot.
     private let serialWriter = DispatchQueue(label: "thurac.serials")
@@ -58,18 +61,34 @@ public final class StoreSnapshotSource: SnapshotSource {
         let change = try store.changeCounter()
         let expiryDue = nextExpiry.map { now >= $0 } ?? false
         guard force || change != lastChange || expiryDue else { return (nil, []) }
-        if force { return (try fullBuild(now: now), []) }
+        if force {
+            let snapshot = try fullBuild(now: now)
+            changedKeys = nil
+            return (snapshot, [])
+        }
         // Everything is read before anything is kept: a failed read leaves the state as it was,
         // and the next check tries again.
         let (keys, position) = try store.changes(after: journalPosition)
-        guard var touched = keys else { return (try fullBuild(now: now), []) }
+        guard var touched = keys else {
+            let snapshot = try fullBuild(now: now)
+            changedKeys = nil
+            return (snapshot, [])
+        }
         touched.formUnion(try store.expiring(after: lastNow, upTo: now))
         let upcoming = try store.nextExpiry(after: now)
         if touched.isEmpty {
             (lastChange, lastNow, nextExpiry) = (change, now, upcoming)
             return (nil, [])
         }
-        if pending.count + 2 * touched.count > rebuildAfter { return (try fullBuild(now: now), []) }
+        let changed = touched.compactMap { k -> ListingKey? in
+            var t = k
+            return t.withUTF8 { try? KeySpec(canonicalBytes: $0) }?.key
+        }
+        if pending.count + 2 * touched.count > rebuildAfter {
+            let snapshot = try fullBuild(now: now)
+            changedKeys = changed
+            return (snapshot, [])
+        }
         var read: [String: [PublishedEntry]] = [:]
         for key in touched {
             // A key and its exclusion share a name's slot: the delta needs both as they are now.
@@ -79,6 +98,7 @@ public final class StoreSnapshotSource: SnapshotSource {
         pending.merge(read) { _, new in new }
         (lastChange, journalPosition, lastNow, nextExpiry) = (change, position, now, upcoming)
         incrementalUpdates += 1
+        changedKeys = changed
         return (assemble(), [])
     }
 

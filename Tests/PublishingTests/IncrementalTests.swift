@@ -88,6 +88,14 @@ import Testing
         return (!d.aSet.isEmpty || !d.txtSet.isEmpty, d.aSet, d.txtSet)
     }
 
+    static func listings(_ zone: Zone) -> ZoneDataset { zone.subzones[0].datasets[0] }
+
+    static func exported(_ ds: ZoneDataset) -> Set<ZoneExport.Record> {
+        var out = Set<ZoneExport.Record>()
+        ZoneExport.records(ds) { out.insert($0) }
+        return out
+    }
+
     func ingest(_ lines: [String], _ source: String, at t: Int) throws {
         _ = try FeedIngestor(store: store).ingest(
             text: lines.joined(separator: "\n") + "\n", source: source, format: .plain,
@@ -104,6 +112,7 @@ import Testing
         var served = try source.initialSnapshot(now: t0).snapshot
         var t = t0
         var compared = 0
+        var diffs = 0
         for step in 0..<40 {
             t += Int.random(in: 600...(36 * 3600), using: &rng)
             var touched: [String] = []
@@ -124,8 +133,24 @@ import Testing
             default:
                 _ = try store.expire(now: t, actor: "t")  // time passes; the isp's reports run out
             }
-            if let fresh = try source.refreshedSnapshot(now: t, force: false).snapshot { served = fresh }
+            let previous = served
+            let fresh = try source.refreshedSnapshot(now: t, force: false).snapshot
+            if let fresh { served = fresh }
             let full = try StoreSnapshotSource(store: store).initialSnapshot(now: t).snapshot
+            // The exported records (AXFR) depend on the answers only, and the difference of two
+            // snapshots (IXFR) turns the old records into the new ones.
+            for zone in served.zones {
+                let ours = Self.listings(zone)
+                let whole = Self.listings(try #require(full.zones.first { $0.originText == zone.originText }))
+                #expect(Self.exported(ours) == Self.exported(whole), "step \(step) \(zone.originText): export of the delta differs")
+                guard fresh != nil, let keys = source.changedKeys else { continue }
+                let before = Self.listings(try #require(previous.zones.first { $0.originText == zone.originText }))
+                let diff = ZoneExport.changes(from: before, to: ours, keys: keys)
+                let applied = Self.exported(before).subtracting(diff.deleted).union(diff.added)
+                #expect(applied == Self.exported(ours), "step \(step) \(zone.originText): the difference does not lead to the new records")
+                #expect(Self.exported(before).isSuperset(of: diff.deleted) && Self.exported(ours).isSuperset(of: diff.added))
+                diffs += 1
+            }
             let asked = Set((touched + (0..<30).map { _ in keys.randomElement(using: &rng)! }).flatMap(Self.queries))
             for name in asked {
                 for type: UInt16 in [1, 16] {
@@ -137,6 +162,7 @@ import Testing
             }
         }
         #expect(source.incrementalUpdates > 10, "the deltas were exercised (\(source.incrementalUpdates))")
+        #expect(diffs > 40)
         #expect(compared > 3000)
     }
 

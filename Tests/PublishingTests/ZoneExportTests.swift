@@ -18,8 +18,8 @@ import Testing
 
         init(_ dataset: ZoneDataset) {
             ZoneExport.records(dataset) { r in
-                records[r.owner, default: []].append(r)
-                var name = r.owner
+                records[r.ownerText, default: []].append(r)
+                var name = r.ownerText
                 while !name.isEmpty {
                     existing.insert(name)
                     name = Self.parent(name)
@@ -145,5 +145,65 @@ import Testing
                 return
             }
         }
+    }
+
+    /// IPv4 and IPv6 names share one zone and single-digit labels are both octets and nibbles:
+    /// with both families listed where every label is a digit, each still answers like thurac.
+    @Test(arguments: [11, 12, 13, 14] as [UInt64])
+    func bothFamiliesInOneZoneAnswerAlike(_ seed: UInt64) throws {
+        var rng = SeededRandom(seed: seed)
+        func v4(_ rng: inout SeededRandom) -> UInt32 {
+            UInt32.random(in: 1...9, using: &rng) << 24 | UInt32.random(in: 0...9, using: &rng) << 16
+                | UInt32.random(in: 0...12, using: &rng) << 8 | UInt32.random(in: 0...255, using: &rng)
+        }
+        func v6(_ rng: inout SeededRandom) -> UInt128 {
+            // Leading nibbles mostly digits (10 is `a`), the rest small.
+            var a = UInt128(UInt16.random(in: 0...0x1F, using: &rng))
+            for i in 0..<6 { a |= UInt128(Int.random(in: 0...10, using: &rng)) << (124 - 4 * i) }
+            return a
+        }
+        let text = { (x: UInt32) in "\(x >> 24).\(x >> 16 & 255).\(x >> 8 & 255).\(x & 255)" }
+        var keys: [String] = []
+        var edges4: [UInt32] = []
+        var edges6: [UInt128] = []
+        for _ in 0..<20 {
+            let bits = [8, 12, 16, 20, 24, 28, 32].randomElement(using: &rng)!
+            let a = v4(&rng) & (UInt32.max << (32 - bits))
+            let bang = Int.random(in: 0..<5, using: &rng) == 0 ? "!" : ""
+            keys.append(bang + text(a) + (bits == 32 ? "" : "/\(bits)"))
+            edges4 += [a &- 1, a, a | ~(UInt32.max << (32 - bits)), (a | ~(UInt32.max << (32 - bits))) &+ 1]
+        }
+        for _ in 0..<20 {
+            let bits = [4, 8, 12, 16, 20, 24, 124, 128].randomElement(using: &rng)!
+            let a = v6(&rng) & (UInt128.max << (128 - bits))
+            let bang = Int.random(in: 0..<5, using: &rng) == 0 ? "!" : ""
+            keys.append(bang + ListingKey.ipv6(address: a, prefixLength: bits).description)
+            edges6 += [a &- 1, a, a | (UInt128.max >> bits), (a | (UInt128.max >> bits)) &+ 1]
+        }
+        let ds = PublishedZones.dataset(ZoneDefinition(name: "bl.test", role: .addresses), entries: try entries(keys, &rng), ttl: 60)
+        let server = StandardServer(ds)
+        var listed = 0
+        for a in edges4 + (0..<6000).map({ _ in v4(&rng) }) {
+            let ref = ds.ipv4.lookup(a)
+            let want = ref.isListed ? self.listed(ds.ipValues, ref) : []
+            let got = server.a("\(a & 255).\(a >> 8 & 255).\(a >> 16 & 255).\(a >> 24)") ?? []
+            if want != got {
+                Issue.record("\(text(a)): thurac \(want), export \(got) (keys \(keys))")
+                return
+            }
+            if !want.isEmpty { listed += 1 }
+        }
+        for a in edges6 + (0..<6000).map({ _ in v6(&rng) }) {
+            let ref = ds.ipv6.lookup(a)
+            let want = ref.isListed ? self.listed(ds.ipValues, ref) : []
+            let name = (0..<32).map { String((a >> (4 * UInt128($0))) & 15, radix: 16) }.joined(separator: ".")
+            let got = server.a(name) ?? []
+            if want != got {
+                Issue.record("\(ListingKey.ipv6(address: a, prefixLength: 128)): thurac \(want), export \(got) (keys \(keys))")
+                return
+            }
+            if !want.isEmpty { listed += 1 }
+        }
+        #expect(listed > 500)
     }
 }
