@@ -20,6 +20,8 @@ public final class DNSServer: @unchecked Sendable {
         public var queryLogLeavesOutNXDOMAIN = false
         public var statsPath: String? = nil
         public var tcp = true
+        /// Answers zone transfers and TSIG-signed messages; without one transfers are refused.
+        public var transfers: (any TransferHandler)? = nil
         public init(endpoints: [UDPWorkers.Endpoint]) {
             self.endpoints = endpoints
         }
@@ -37,6 +39,9 @@ public final class DNSServer: @unchecked Sendable {
     private var hup: (any DispatchSourceSignal)?
     private var usr1: (any DispatchSourceSignal)?
     private let queue = DispatchQueue(label: "thurac.reload")
+    /// Called on the reload queue after each new snapshot is published (old, new): where zone
+    /// transfers learn of a new serial.
+    public var onPublish: ((ServingSnapshot, ServingSnapshot) -> Void)?
 
     public init(configuration: Configuration, source: any SnapshotSource, logger: Logger) throws {
         self.configuration = configuration
@@ -61,13 +66,15 @@ public final class DNSServer: @unchecked Sendable {
         let log = try configuration.queryLogPath.map {
             try QueryLog(path: $0, leaveOutNXDOMAIN: configuration.queryLogLeavesOutNXDOMAIN)
         }
-        let responder = Responder(options: configuration.responder)
+        var options = configuration.responder
+        options.handOffTransfers = configuration.transfers != nil
+        let responder = Responder(options: options)
         var ports: [(UInt16, Int)] = []
         var worker = 0
         for (k, e) in configuration.endpoints.enumerated() {
             let u = try UDPWorkers(
                 endpoint: e, threads: configuration.udpThreads, cell: cell, responder: responder, counters: counters,
-                queryLog: log, workerBase: worker)
+                queryLog: log, workerBase: worker, transfers: configuration.transfers)
             worker += configuration.udpThreads
             udp.append(u)
             var tcpPort = 0
@@ -75,7 +82,8 @@ public final class DNSServer: @unchecked Sendable {
                 // TCP on the same port as UDP, so `port 0` gives one number for both.
                 let t = try TCPServer(
                     host: e.host, port: Int(u.boundPort), cell: cell, responder: responder, counters: counters,
-                    worker: configuration.udpThreads * configuration.endpoints.count + k, queryLog: log)
+                    worker: configuration.udpThreads * configuration.endpoints.count + k, queryLog: log,
+                    transfers: configuration.transfers)
                 tcp.append(t)
                 tcpPort = t.boundPort
             }
@@ -125,7 +133,9 @@ public final class DNSServer: @unchecked Sendable {
             let (fresh, diagnostics) = try source.refreshedSnapshot(now: now, force: reason != nil)
             for d in diagnostics { logger.warning("\(d)") }
             guard let snapshot = fresh else { return }
+            let old = cell.load()
             cell.publish(snapshot)
+            onPublish?(old, snapshot)
             cudp_release_free_memory()
             logger.info(
                 "reloaded\(reason.map { " (\($0))" } ?? ""): \(source.entryCount) entries in \(String(format: "%.3f", Date().timeIntervalSince(started))) s")

@@ -1,4 +1,5 @@
 import DNSWire
+import Dispatch
 import Glibc
 import Listings
 import NIOCore
@@ -15,7 +16,8 @@ public final class TCPServer: Sendable {
 
     public init(
         host: String, port: Int, cell: SnapshotCell, responder: Responder, counters: QueryCounters, worker: Int,
-        queryLog: QueryLog?, idleTimeout: TimeAmount = .seconds(10), maxConnections: Int = 512
+        queryLog: QueryLog?, transfers: (any TransferHandler)? = nil, idleTimeout: TimeAmount = .seconds(10),
+        maxConnections: Int = 512
     ) throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let connections = ConnectionGate(limit: maxConnections)
@@ -32,7 +34,8 @@ public final class TCPServer: Sendable {
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LengthPrefixDecoder()))
                     try channel.pipeline.syncOperations.addHandler(
                         DNSQueryHandler(
-                            cell: cell, responder: responder, counters: counters, worker: worker, queryLog: queryLog))
+                            cell: cell, responder: responder, counters: counters, worker: worker, queryLog: queryLog,
+                            transfers: transfers))
                 }
             }
             .childChannelOption(.socketOption(.so_keepalive), value: 1)
@@ -89,21 +92,42 @@ final class DNSQueryHandler: ChannelInboundHandler {
     let counters: QueryCounters
     let worker: Int
     let queryLog: QueryLog?
+    let transfers: (any TransferHandler)?
     /// One scratch buffer per connection: the answer is built in it, then copied out.
     var scratch = [UInt8](repeating: 0, count: WireLimits.maxTCPMessage + 2)
     var snapshot: ServingSnapshot
+    /// A handed-off message (a zone transfer) is being answered: later messages wait their turn,
+    /// so answers stay in order, and the idle timer does not cut a long transfer.
+    var busy = false
+    var waiting: [ByteBuffer] = []
 
-    init(cell: SnapshotCell, responder: Responder, counters: QueryCounters, worker: Int, queryLog: QueryLog?) {
+    /// Handed-off messages are answered here, one at a time per connection.
+    static let transferQueue = DispatchQueue(label: "thurac.transfers", attributes: .concurrent)
+
+    init(
+        cell: SnapshotCell, responder: Responder, counters: QueryCounters, worker: Int, queryLog: QueryLog?,
+        transfers: (any TransferHandler)?
+    ) {
         self.cell = cell
         self.responder = responder
         self.counters = counters
         self.worker = worker
         self.queryLog = queryLog
+        self.transfers = transfers
         snapshot = cell.load()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var message = Self.unwrapInboundIn(data)
+        let message = Self.unwrapInboundIn(data)
+        if busy {
+            waiting.append(message)
+            return
+        }
+        answer(context: context, message)
+    }
+
+    func answer(context: ChannelHandlerContext, _ received: ByteBuffer) {
+        var message = received
         let length = message.readableBytes
         cell.refresh(&snapshot)
         let client = Self.clientAddress(context.channel.remoteAddress)
@@ -119,6 +143,10 @@ final class DNSQueryHandler: ChannelInboundHandler {
             return s
         }
         counters.record(worker: worker, summary: summary, bytesIn: length)
+        if summary.handedOff, let transfers {
+            handOff(context: context, Array(scratch[2..<(2 + length)]), client: client, transfers)
+            return
+        }
         guard summary.length > 0 else {
             // Nothing worth answering (a response, or garbage): RFC 7766 lets us close.
             context.close(promise: nil)
@@ -127,6 +155,35 @@ final class DNSQueryHandler: ChannelInboundHandler {
         var out = context.channel.allocator.buffer(capacity: summary.length + 2)
         scratch.withUnsafeBytes { _ = out.writeBytes(UnsafeRawBufferPointer(rebasing: $0[0..<(summary.length + 2)])) }
         context.writeAndFlush(Self.wrapOutboundOut(out), promise: nil)
+    }
+
+    /// Answers on a transfer thread; the connection reads nothing more until it is done.
+    func handOff(context: ChannelHandlerContext, _ message: [UInt8], client: ClientAddress, _ transfers: any TransferHandler) {
+        busy = true
+        let channel = context.channel
+        let snapshot = self.snapshot
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        Self.transferQueue.async {
+            var inFlight: [EventLoopFuture<Void>] = []
+            transfers.answerStream(message, client: client, snapshot: snapshot) { reply in
+                var out = channel.allocator.buffer(capacity: reply.count + 2)
+                out.writeInteger(UInt16(truncatingIfNeeded: reply.count))
+                out.writeBytes(reply)
+                inFlight.append(channel.writeAndFlush(out))
+                // A few messages in flight keep the socket busy without buffering a whole zone.
+                guard inFlight.count >= 8 else { return channel.isActive }
+                do { try inFlight.removeFirst().wait() } catch { return false }
+                return true
+            }
+            for f in inFlight { try? f.wait() }
+            channel.eventLoop.execute {
+                let (handler, context) = bound.value
+                handler.busy = false
+                while !handler.busy, !handler.waiting.isEmpty, channel.isActive {
+                    handler.answer(context: context, handler.waiting.removeFirst())
+                }
+            }
+        }
     }
 
     /// Reads the peer address out of the raw sockaddr (family, port, [flowinfo,] address).
@@ -144,7 +201,7 @@ final class DNSQueryHandler: ChannelInboundHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is IdleStateHandler.IdleStateEvent {
-            context.close(promise: nil)
+            if !busy { context.close(promise: nil) }
         } else {
             context.fireUserInboundEventTriggered(event)
         }

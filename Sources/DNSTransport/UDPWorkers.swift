@@ -29,6 +29,7 @@ public final class UDPWorkers: Sendable {
     private let responder: Responder
     private let counters: QueryCounters
     private let queryLog: QueryLog?
+    private let transfers: (any TransferHandler)?
     private let stopping = Atomic<Bool>(false)
     private let running = Atomic<Int>(0)
     public let boundPort: UInt16
@@ -37,9 +38,10 @@ public final class UDPWorkers: Sendable {
     /// Binds `threads` sockets to the endpoint (port 0 picks a free port, shared by all).
     public init(
         endpoint: Endpoint, threads: Int, cell: SnapshotCell, responder: Responder, counters: QueryCounters,
-        queryLog: QueryLog?, workerBase: Int
+        queryLog: QueryLog?, workerBase: Int, transfers: (any TransferHandler)? = nil
     ) throws {
         self.cell = cell
+        self.transfers = transfers
         self.responder = responder
         self.counters = counters
         self.queryLog = queryLog
@@ -91,7 +93,14 @@ public final class UDPWorkers: Sendable {
                 let summary = responder.respond(
                     packet: packet, length: length, overTCP: false, client: client, snapshot: snapshot)
                 counters.record(worker: worker, summary: summary, bytesIn: length)
-                if summary.length > 0 {
+                if summary.handedOff, let transfers {
+                    // TSIG-signed (a secondary checking the SOA): rare, so a copy each way is fine.
+                    let message = Array(UnsafeRawBufferPointer(start: base, count: length))
+                    if let reply = transfers.answerDatagram(message, client: client, snapshot: snapshot), reply.count <= packet.count {
+                        packet.copyBytes(from: reply)
+                        cudp_batch_set_reply(batch, i, UInt32(reply.count))
+                    }
+                } else if summary.length > 0 {
                     cudp_batch_set_reply(batch, i, UInt32(summary.length))
                     queryLog?.log(packet: UnsafeRawBufferPointer(packet), summary: summary, client: client)
                 }

@@ -11,8 +11,11 @@ public struct ResponseSummary: Sendable {
     public var answerCount: Int
     /// The key was listed (a positive answer from the data, not apex metadata).
     public var listed: Bool
+    /// Not answered here: a zone transfer or a TSIG-signed message, for the transfer handler.
+    public var handedOff = false
 
     public static let dropped = ResponseSummary(length: 0, zoneIndex: -1, rcode: .noError, answerCount: 0, listed: false)
+    public static let handOff = ResponseSummary(length: 0, zoneIndex: -1, rcode: .noError, answerCount: 0, listed: false, handedOff: true)
 }
 
 public struct ResponderOptions: Sendable {
@@ -20,6 +23,9 @@ public struct ResponderOptions: Sendable {
     public var udpPayloadSize: Int
     /// TXT answer to `version.bind`/`version.server` CH TXT; nil answers REFUSED.
     public var versionText: [UInt8]?
+    /// Zone transfers and TSIG-signed messages are answered by a transfer handler: hand them
+    /// off (`ResponseSummary.handedOff`) instead of refusing transfers and ignoring TSIG.
+    public var handOffTransfers = false
 
     public init(udpPayloadSize: Int = WireLimits.advertisedUDPPayload, versionText: [UInt8]? = Array("thurac".utf8)) {
         self.udpPayloadSize = udpPayloadSize
@@ -49,6 +55,7 @@ public struct Responder: Sendable {
         case .failure(.notImplemented(let end)):
             return errorResponse(packet, questionEnd: end, rcode: .notImp)
         }
+        if options.handOffTransfers, query.tsigOffset != nil || query.type == .axfr || query.type == .ixfr { return .handOff }
 
         // Size limits: the client's EDNS buffer (at least 512, at most ours), 512 without EDNS,
         // 65535 over TCP. Room for our OPT is kept back while the sections are written.
@@ -108,7 +115,7 @@ public struct Responder: Sendable {
         }
 
         if query.type == .axfr || query.type == .ixfr {
-            // Zone transfers are served over TCP to authorised secondaries only (not yet configured).
+            // Without a transfer handler (rbldnsd mode) nobody may transfer.
             return finish(&w, query: query, rcode: .refused, authoritative: false, zoneIndex: zoneIndex, listed: false)
         }
 

@@ -20,6 +20,10 @@ public struct ThuracConfig: Sendable {
     public var httpListen = "127.0.0.1:8053"
     public var ttl: UInt32 = 2100
     public var negativeTTL: UInt32 = 300
+    /// TSIG keys by name (`[transfer] keys`, a file in `tsig-keygen` format).
+    public var keys: [String: TSIGKeyConfig] = [:]
+    /// Zone transfer settings by zone name; a zone without any is not transferred.
+    public var transfers: [String: TransferConfig] = [:]
 
     public init() {}
 
@@ -51,7 +55,17 @@ public struct ThuracConfig: Sendable {
     static func parse(_ root: TOMLTable, directory: String) throws -> ThuracConfig {
         var c = ThuracConfig()
         let top = Section(root, "")
-        try top.only(["store", "serve", "policy", "zone"])
+        try top.only(["store", "serve", "policy", "transfer", "zone"])
+        if let transfer = try top.table("transfer") {
+            try transfer.only(["keys"])
+            if let file = try transfer.string("keys") {
+                let path = file.hasPrefix("/") ? file : directory + "/" + file
+                guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+                    throw ConfigError("transfer.keys: cannot read \(path)")
+                }
+                for k in try TSIGKeyConfig.parse(text, file: path) { c.keys[k.name] = k }
+            }
+        }
         if let store = try top.table("store") {
             try store.only(["path", "retention"])
             c.database = try store.string("path")
@@ -81,9 +95,11 @@ public struct ThuracConfig: Sendable {
         if let zones = try top.tables("zone") {
             c.zones = []
             for (i, z) in zones.enumerated() {
-                let zone = try ZoneSection.parse(z.renamed("zone[\(i + 1)]"), directory: directory)
+                let section = z.renamed("zone[\(i + 1)]")
+                let zone = try ZoneSection.parse(section, directory: directory)
                 if c.zones.contains(where: { $0.name == zone.name }) { throw ConfigError("zone \(zone.name) is configured twice") }
                 c.zones.append(zone)
+                if let transfer = try ZoneSection.transfer(section, keys: c.keys) { c.transfers[zone.name] = transfer }
             }
         }
         return c
@@ -92,7 +108,7 @@ public struct ThuracConfig: Sendable {
 
 enum ZoneSection {
     static func parse(_ z: Section, directory: String) throws -> ZoneDefinition {
-        try z.only(["name", "lists", "skeleton", "ttl", "codes", "templates"])
+        try z.only(["name", "lists", "skeleton", "ttl", "codes", "templates", "allow_transfer", "transfer_key", "notify"])
         guard let name = try z.string("name") else { throw ConfigError("\(z.path).name is missing") }
         guard (try? DomainName.wire(fromText: name)) != nil, name.contains(".") else {
             throw ConfigError("\(z.path).name: '\(name)' is not a domain name")
@@ -134,6 +150,34 @@ enum ZoneSection {
             }
         }
         return zone
+    }
+
+    /// `allow_transfer`, `transfer_key`, `notify`; nil when the zone names none of them.
+    static func transfer(_ z: Section, keys: [String: TSIGKeyConfig]) throws -> TransferConfig? {
+        var t = TransferConfig()
+        for text in try z.strings("allow_transfer") ?? [] {
+            guard let k = try? KeySpec(parsing: text), !k.excluded else {
+                throw ConfigError("\(z.name("allow_transfer")): '\(text)' is not an address, CIDR or range")
+            }
+            switch k.key {
+            case .ipv4, .ipv6: t.allow.append(k.key)
+            default: throw ConfigError("\(z.name("allow_transfer")): '\(text)' is not an address, CIDR or range")
+            }
+        }
+        if let name = try z.string("transfer_key") {
+            let lower = name.lowercased().hasSuffix(".") ? String(name.lowercased().dropLast()) : name.lowercased()
+            guard keys[lower] != nil else {
+                throw ConfigError("\(z.name("transfer_key")): no key '\(name)' in the [transfer] keys file")
+            }
+            t.key = lower
+        }
+        for text in try z.strings("notify") ?? [] {
+            guard let e = TransferConfig.endpoint(text) else {
+                throw ConfigError("\(z.name("notify")): '\(text)' is not an address with an optional port (192.0.2.1:53, [2001:db8::1]:53)")
+            }
+            t.notify.append(e)
+        }
+        return t.permitsAnyone || !t.notify.isEmpty ? t : nil
     }
 
     static func ipv4(_ text: String) -> UInt32? {
