@@ -77,12 +77,22 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(
+            name: "ZoneTransfer",
+            dependencies: [
+                "DNSWire", "Listings", "ListingKeys", "Publishing", "ZoneConfig", "DNSTransport", "Responder",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CLDNS", pkgConfig: "ldns", providers: [.apt(["libldns-dev"])]),
         .executableTarget(
             name: "thurac",
             dependencies: [
                 "DNSTransport", "RBLDatasets", "Responder", "Store", "ListingKeys", "Ingestion", "Publishing", "ZoneConfig",
+                "ZoneTransfer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -131,7 +131,7 @@ public enum PublishedZones {
         }
     }
 
-    static func role(of key: ListingKey) -> ZoneRole {
+    public static func role(of key: ListingKey) -> ZoneRole {
         switch key {
         case .ipv4, .ipv6: return .addresses
         case .domain: return .domains

@@ -6,6 +6,7 @@ import Publishing
 import RBLDatasets
 import Store
 import ZoneConfig
+import ZoneTransfer
 
 @main
 struct Thurac: ParsableCommand {
@@ -116,11 +117,16 @@ struct Serve: ParsableCommand {
             do { store = try ListingStore(path: db ?? settings.database ?? "var/thurac.db") } catch { throw CommandFailure("\(error)") }
             let source = StoreSnapshotSource(
                 store: store, zones: settings.zones, ttl: settings.ttl, negativeTTL: settings.negativeTTL)
+            // Zone transfers, NOTIFY and TSIG (SPEC §3): secondaries configured per zone.
+            let transfers = TransferService(config: settings, responder: cfg.responder, logger: logger)
+            cfg.transfers = transfers
             let server: DNSServer
             do { server = try DNSServer(configuration: cfg, source: source, logger: logger) } catch {
                 throw CommandFailure("\(error)")
             }
+            server.onPublish = { old, new in transfers.published(old: old, new: new, changedKeys: source.changedKeys) }
             try server.start()
+            transfers.notifyAll(server.snapshot)
             let recorder = QueryStatsRecorder(server: server, store: store, logger: logger)
             recorder.start(every: max(0.2, statsInterval))
             runUntilSignalled(server) { recorder.record() }
