@@ -95,6 +95,25 @@ final class ServerProcess {
         throw HarnessError("knotd did not load the zones: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
     }
 
+    /// Any daemon kept in the foreground, its output in `log`; ready when it answers on `port`
+    /// (whatever the answer: a secondary without its zones yet says SERVFAIL or REFUSED).
+    static func daemon(_ program: String, _ arguments: [String], port: UInt16, log: String) throws -> ServerProcess {
+        FileManager.default.createFile(atPath: log, contents: nil)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: program)
+        p.arguments = arguments
+        p.standardOutput = FileHandle(forWritingAtPath: log)
+        p.standardError = FileHandle(forWritingAtPath: log)
+        try p.run()
+        let s = ServerProcess(process: p, port: port, stderrPath: log)
+        for _ in 0..<200 {
+            if let r = try? DNSClient.query("probe.invalid", type: 6, port: port, timeout: 0.1), !r.isEmpty { return s }
+            if !p.isRunning { throw HarnessError("\(program) exited: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")") }
+            usleep(50_000)
+        }
+        throw HarnessError("\(program) did not answer on port \(port)")
+    }
+
     init(process: Process, port: UInt16, stderrPath: String) {
         self.process = process
         self.port = port
