@@ -259,6 +259,29 @@ struct SecondaryTests {
         let (compared, listed) = try Self.compare(names, s)
         #expect(compared >= 10_000 && listed > 1000, "compared \(compared), listed \(listed)")
 
+        // `dump --format bind` and AXFR give the same records (canonical form by named-compilezone;
+        // the dump's SOA serial is the store's last, the transfer's the live one).
+        for zone in Self.zones {
+            let transfer = s.dir + "/\(zone).axfr"
+            let axfr = try CLITests.run(
+                "/usr/bin/kdig", ["-y", "hmac-sha256:thurac-xfr:\(s.secret)", "@127.0.0.1", "-p", "\(s.primaryPort)", zone, "AXFR", "+nocomments", "+nostats"])
+            #expect(axfr.status == 0 && !axfr.out.contains("failed"), "kdig AXFR \(zone): \(axfr.out.prefix(500)) \(axfr.err)")
+            // kdig shows the transfer's TSIG record too: not zone data.
+            let records = axfr.out.split(separator: "\n").filter { !$0.contains("\tTSIG\t") }.joined(separator: "\n")
+            try (records + "\n").write(toFile: transfer, atomically: true, encoding: .utf8)
+            let dump = s.dir + "/\(zone).dump"
+            let d = try CLITests.thurac(["dump", "--zone", zone, "--format", "bind", "--output", dump, "--config", s.config])
+            #expect(d.status == 0, "\(d.err)")
+            var canonical: [Set<String>] = []
+            for file in [transfer, dump] {
+                let r = try CLITests.run("/usr/bin/named-compilezone", ["-q", "-i", "none", "-k", "ignore", "-o", file + ".canonical", zone, file])
+                #expect(r.status == 0, "named-compilezone \(file): \(r.out) \(r.err)")
+                let text = (try? String(contentsOfFile: file + ".canonical", encoding: .utf8)) ?? ""
+                canonical.append(Set(text.split(separator: "\n").map(String.init).filter { !$0.contains("SOA\t") && !$0.hasPrefix(";") }))
+            }
+            #expect(canonical[0] == canonical[1] && canonical[0].count > 1, "\(zone): AXFR and dump differ: \(Array(canonical[0].symmetricDifference(canonical[1]).prefix(10)))")
+        }
+
         // Changes: new listings, then the isp's listings expire (their TTL passes): each must
         // reach both secondaries within two seconds of thurac serving it.
         let added = ["7.7.0.0/16,spam", "!7.7.7.0/24,spam", "2.0.5.5,fraud", "2001:db8:77::/48,malware", "new.example,spam", "*.evil.example,spam",
