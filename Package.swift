@@ -113,6 +113,13 @@ let package = Package(
             name: "PublishingTests",
             dependencies: ["Publishing", "Store", "Ingestion", "ListingKeys", "Listings", "Responder", "DNSWire", "TestSupport"],
             swiftSettings: strict),
+        .testTarget(
+            name: "ZoneTransferTests",
+            dependencies: [
+                "ZoneTransfer", "ZoneConfig", "Publishing", "Listings", "ListingKeys", "Responder", "DNSWire", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
         .testTarget(name: "ListingsTests", dependencies: ["Listings", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "RBLDatasetsTests",

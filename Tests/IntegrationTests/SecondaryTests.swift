@@ -308,5 +308,15 @@ struct SecondaryTests {
         let axfr = try DNSClient.makeQuery("bl.ninhthuan.gov.vn", type: 252, rd: false)
         let refused = try DNSClient.tcpExchange([axfr], port: s.primaryPort)
         #expect(refused.first.flatMap { Decoded($0) }?.rcode == 5, "unsigned AXFR: \(refused)")
+        // A wrong secret: NOTAUTH with BADSIG, which kdig reports.
+        let wrong = Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
+        let badsig = try CLITests.run(
+            "/usr/bin/kdig", ["-y", "hmac-sha256:thurac-xfr:\(wrong)", "@127.0.0.1", "-p", "\(s.primaryPort)", "bl.ninhthuan.gov.vn", "AXFR"])
+        #expect(badsig.status != 0 && badsig.err.contains("BADSIG"), "\(badsig.out) \(badsig.err)")
+        // IXFR over UDP: the SOA alone, which sends the client to TCP (RFC 1995 §2).
+        let udp = try CLITests.run(
+            "/usr/bin/kdig", ["-y", "hmac-sha256:thurac-xfr:\(s.secret)", "@127.0.0.1", "-p", "\(s.primaryPort)", "+notcp", "bl.ninhthuan.gov.vn", "IXFR=1",
+                              "+noall", "+answer"])
+        #expect(udp.out.split(separator: "\n").filter { $0.contains("\tSOA\t") }.count == 1, "\(udp.out)")
     }
 }

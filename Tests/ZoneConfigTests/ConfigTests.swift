@@ -50,6 +50,8 @@ import ZoneConfig
         ("bad-code.toml", "zone[1].codes.spam: 127.0.0.1 is not a usable return code"),
         ("bad-syntax.toml", "bad-syntax.toml:"),
         ("missing.toml", "cannot read the file"),
+        ("transfer-unknown-key.toml", "zone[1].transfer_key: no key 'nokey' in the [transfer] keys file"),
+        ("transfer-bad-notify.toml", "zone[1].notify: 'ns2.example.net:53' is not an address"),
     ])
     func badConfigurationsSayWhere(_ file: String, _ message: String) {
         #expect {
@@ -67,6 +69,36 @@ import ZoneConfig
     func badSkeletonsSayWhere(_ file: String, _ message: String) {
         #expect {
             try ZoneSkeleton.load(path: Self.path(file), origin: "rbl.example.net")
+        } throws: { error in
+            "\(error)".contains(message)
+        }
+    }
+
+    @Test func transferSettingsAndKeysAreRead() throws {
+        let c = try ThuracConfig.load(path: Self.path("transfer.toml"))
+        #expect(c.keys.keys.sorted() == ["second.key", "thurac-xfr"])
+        #expect(c.keys["thurac-xfr"]?.secret.count == 32)
+        #expect(c.keys["second.key"]?.secret == Array("second key secret".utf8))
+        let rbl = try #require(c.transfers["rbl.example.net"])
+        #expect(rbl.key == "thurac-xfr")
+        #expect(rbl.allow.count == 3)
+        #expect(rbl.notify.map { "\($0.host) \($0.port)" } == ["192.0.2.2 53", "192.0.2.3 5353", "2001:db8::53 53"])
+        #expect(c.transfers["dbl.example.net"]?.key == "second.key")
+        #expect(c.transfers["hbl.example.net"] == nil, "no transfer settings: not transferred")
+    }
+
+    @Test(arguments: [
+        ("key \"k\" { algorithm hmac-md5; secret \"AAAA\"; };", "algorithm hmac-md5 is not supported"),
+        ("key \"k\" { algorithm hmac-sha256; secret \"not base64!\"; };", "the secret of 'k' is not base64"),
+        ("key \"k\" { algorithm hmac-sha256; secret \"AAAA\" };", "'secret <value>;' expected"),
+        ("key \"k\" { algorithm hmac-sha256; };", "needs an algorithm and a secret"),
+        ("key k { algorithm hmac-sha256; secret \"AAAA\"; };", "a quoted key name expected"),
+        ("key \"k\" { algorithm hmac-sha256; secret \"AAAA\"; };\nkey \"K\" { algorithm hmac-sha256; secret \"AAAA\"; };", "keys:2: the key 'K' is defined twice"),
+        ("options { };", "'key' expected"),
+    ])
+    func badKeyFilesSayWhatAndWhere(_ text: String, _ message: String) {
+        #expect {
+            try TSIGKeyConfig.parse(text, file: "keys")
         } throws: { error in
             "\(error)".contains(message)
         }
