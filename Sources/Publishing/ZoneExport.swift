@@ -145,21 +145,32 @@ public enum ZoneExport {
         }
     }
 
+    /// Octets as decimal text (labels and keys are made by the million: no formatting per octet).
+    static let decimal: [[UInt8]] = (0..<256).map { Array(String($0).utf8) }
+
     /// A single address (`octets` 0) or the wildcard of a whole /24, /16 or /8.
     static func ipv4Block(_ a: UInt32, octets: Int, _ table: ValueTable, _ ref: ValueRef, _ body: (Record) -> Void) {
         var owner: [UInt8] = []
+        owner.reserveCapacity(18)
         var digitsOnly = true
         for i in octets..<4 {
-            let label = Array(String((a >> (8 * UInt32(i))) & 255).utf8)
+            let label = decimal[Int((a >> (8 * UInt32(i))) & 255)]
             if label.count > 1 { digitsOnly = false }
             owner.append(UInt8(label.count))
             owner += label
         }
+        // The key for `$`: the address, or the block in CIDR notation.
+        var key: [UInt8] = []
+        key.reserveCapacity(18)
+        for i in 0..<4 {
+            if i > 0 { key.append(UInt8(ascii: ".")) }
+            key += decimal[Int(a >> (24 - 8 * UInt32(i)) & 255)]
+        }
         if octets == 0 {
-            values(owner, table, ref, key: "\(a >> 24).\(a >> 16 & 255).\(a >> 8 & 255).\(a & 255)", body)
+            values(owner, table, ref, key: key, body)
             return
         }
-        values(wildcard + owner, table, ref, key: "\(ListingKey.ipv4(first: a, last: a))/\(32 - 8 * octets)", body)
+        values(wildcard + owner, table, ref, key: key + [UInt8(ascii: "/")] + decimal[32 - 8 * octets], body)
         guard digitsOnly else { return }
         // Where IPv6 names can meet this wildcard (see the type's comment).
         for x in UInt8(ascii: "a")...UInt8(ascii: "f") {
@@ -200,7 +211,7 @@ public enum ZoneExport {
             owner += [1, n < 10 ? 0x30 + n : 0x57 + n]
         }
         if nibbles == 0 {
-            values(owner, table, ref, key: ListingKey.ipv6(address: a, prefixLength: 128).description, body)
+            values(owner, table, ref, key: Array(ListingKey.ipv6(address: a, prefixLength: 128).description.utf8), body)
             return
         }
         if digitsOnly && 32 - nibbles < 4 {
@@ -208,11 +219,11 @@ public enum ZoneExport {
             for x in UInt128(0)..<16 { ipv6Block(a | x << (4 * UInt128(nibbles - 1)), nibbles: nibbles - 1, table, ref, body) }
             return
         }
-        values(wildcard + owner, table, ref, key: ListingKey.ipv6(address: a, prefixLength: 128 - 4 * nibbles).description, body)
+        values(wildcard + owner, table, ref, key: Array(ListingKey.ipv6(address: a, prefixLength: 128 - 4 * nibbles).description.utf8), body)
     }
 
     /// One A and one TXT per value; an exclusion is a name without them.
-    static func values(_ owner: [UInt8], _ table: ValueTable, _ ref: ValueRef, key: String, _ body: (Record) -> Void) {
+    static func values(_ owner: [UInt8], _ table: ValueTable, _ ref: ValueRef, key: [UInt8], _ body: (Record) -> Void) {
         if ref == .excluded {
             body(Record(owner: owner, type: hinfo, rdata: excludedData))
             return
@@ -222,9 +233,11 @@ public enum ZoneExport {
             body(Record(owner: owner, type: RRType.a.rawValue, rdata: [UInt8(a >> 24), UInt8(a >> 16 & 255), UInt8(a >> 8 & 255), UInt8(a & 255)]))
             let start = Int(table.templateStarts[i])
             let end = Int(table.templateStarts[i + 1])
+            guard end > start else { return }
             var txt: [UInt8] = []
-            for c in table.templates[start..<end] { if c == AnswerValue.keyMarker { txt += Array(key.utf8) } else { txt.append(c) } }
-            if !txt.isEmpty { body(Record(owner: owner, type: RRType.txt.rawValue, rdata: characterStrings(txt))) }
+            txt.reserveCapacity(end - start + key.count + 2)
+            for c in table.templates[start..<end] { if c == AnswerValue.keyMarker { txt += key } else { txt.append(c) } }
+            body(Record(owner: owner, type: RRType.txt.rawValue, rdata: characterStrings(txt)))
         }
     }
 
@@ -302,8 +315,8 @@ public enum ZoneExport {
                 o += 1 + Int(wire[o])
             }
             let entry = entries[wire]
-            if let e = entry?.exact ?? covering { values(wire, e.table, e.ref, key: text, body) }
-            if let s = entry?.subtree ?? covering { values(wildcard + wire, s.table, s.ref, key: "*." + text, body) }
+            if let e = entry?.exact ?? covering { values(wire, e.table, e.ref, key: Array(text.utf8), body) }
+            if let s = entry?.subtree ?? covering { values(wildcard + wire, s.table, s.ref, key: Array(("*." + text).utf8), body) }
         }
     }
 
@@ -417,6 +430,7 @@ public enum ZoneExport {
     /// TXT-style RDATA: the bytes as character-strings of at most 255 octets.
     static func characterStrings(_ bytes: [UInt8]) -> [UInt8] {
         var out: [UInt8] = []
+        out.reserveCapacity(bytes.count + bytes.count / 255 + 1)
         var i = 0
         repeat {
             let chunk = bytes[i..<min(bytes.count, i + 255)]

@@ -7,8 +7,10 @@ struct MessageBuilder {
     /// Where the question's name starts (the zone's origin in every message we build).
     static let questionName = 12
 
-    init(id: UInt16, flags: UInt16) {
-        bytes = [UInt8(id >> 8), UInt8(id & 255), UInt8(flags >> 8), UInt8(flags & 255), 0, 0, 0, 0, 0, 0, 0, 0]
+    init(id: UInt16, flags: UInt16, capacity: Int = 512) {
+        bytes = []
+        bytes.reserveCapacity(capacity)
+        bytes += [UInt8(id >> 8), UInt8(id & 255), UInt8(flags >> 8), UInt8(flags & 255), 0, 0, 0, 0, 0, 0, 0, 0]
     }
 
     var count: Int { bytes.count }
@@ -26,19 +28,28 @@ struct MessageBuilder {
         bump(4)
     }
 
-    mutating func append16(_ v: UInt16) { bytes += [UInt8(v >> 8), UInt8(v & 255)] }
-    mutating func append32(_ v: UInt32) { bytes += [UInt8(v >> 24), UInt8(v >> 16 & 255), UInt8(v >> 8 & 255), UInt8(v & 255)] }
+    // Byte by byte: an array literal per field would be an allocation per field, and a zone
+    // transfer writes millions of records.
+    mutating func append16(_ v: UInt16) {
+        bytes.append(UInt8(v >> 8))
+        bytes.append(UInt8(v & 255))
+    }
+
+    mutating func append32(_ v: UInt32) {
+        append16(UInt16(v >> 16))
+        append16(UInt16(v & 0xFFFF))
+    }
 
     /// A record owned by `relative` (labels below the origin, no root) in section `count`
     /// (6 answer, 8 authority, 10 additional).
     mutating func record(relative: [UInt8], type: UInt16, ttl: UInt32, rdata: [UInt8], section: Int = 6) {
-        bytes += relative
-        bytes += [0xC0, UInt8(Self.questionName)]
+        bytes.append(contentsOf: relative)
+        append16(0xC000 | UInt16(Self.questionName))
         append16(type)
         append16(1)
         append32(ttl)
         append16(UInt16(rdata.count))
-        bytes += rdata
+        bytes.append(contentsOf: rdata)
         bump(section)
     }
 

@@ -285,7 +285,7 @@ public final class TransferService: TransferHandler {
         static func empty(_ header: [UInt8], _ question: [UInt8]) -> MessageBuilder {
             // QR and AA set; opcode, RD kept from the request.
             let flags = (UInt16(header[2]) << 8 | UInt16(header[3])) & 0x7900 | 0x8400
-            var m = MessageBuilder(id: UInt16(header[0]) << 8 | UInt16(header[1]), flags: flags)
+            var m = MessageBuilder(id: UInt16(header[0]) << 8 | UInt16(header[1]), flags: flags, capacity: TransferService.messageSize)
             m.bytes += question
             m.bump(4)
             return m
