@@ -29,6 +29,7 @@ final class NotifySender: @unchecked Sendable {
     private let keys: [[UInt8]: TSIGKey]
     private let logger: Logger
     private let stopping = Atomic<Bool>(false)
+    private let started = Atomic<Bool>(false)
     private var fd4: Int32 = -1
     private var fd6: Int32 = -1
     private var thread: Thread?
@@ -66,8 +67,9 @@ final class NotifySender: @unchecked Sendable {
         }
     }
 
+    /// The socket and thread, once: NOTIFY is first sent at start (main thread) and on reloads.
     private func startIfNeeded() {
-        guard thread == nil else { return }
+        guard started.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return }
         fd4 = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         fd6 = socket(AF_INET6, Int32(SOCK_DGRAM.rawValue), 0)
         let t = Thread { [self] in run() }
