@@ -113,26 +113,26 @@ final class NotifySender: @unchecked Sendable {
     }
 
     private func send(_ p: Pending) {
+        var address = sockaddr_storage()
+        var length = 0
+        let fd: Int32
         if p.host.contains(":") {
             var a = sockaddr_in6()
             a.sin6_family = sa_family_t(AF_INET6)
             a.sin6_port = in_port_t(UInt16(p.port).bigEndian)
             guard inet_pton(AF_INET6, p.host, &a.sin6_addr) == 1 else { return }
-            _ = withUnsafePointer(to: &a) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    sendto(fd6, p.message, p.message.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in6>.size))
-                }
-            }
+            (fd, length) = (fd6, MemoryLayout<sockaddr_in6>.size)
+            withUnsafeBytes(of: a) { raw in withUnsafeMutableBytes(of: &address) { $0.copyMemory(from: raw) } }
         } else {
             var a = sockaddr_in()
             a.sin_family = sa_family_t(AF_INET)
             a.sin_port = in_port_t(UInt16(p.port).bigEndian)
             guard inet_pton(AF_INET, p.host, &a.sin_addr) == 1 else { return }
-            _ = withUnsafePointer(to: &a) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    sendto(fd4, p.message, p.message.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
+            (fd, length) = (fd4, MemoryLayout<sockaddr_in>.size)
+            withUnsafeBytes(of: a) { raw in withUnsafeMutableBytes(of: &address) { $0.copyMemory(from: raw) } }
+        }
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, p.message, p.message.count, 0, $0, socklen_t(length)) }
         }
         if p.attempts > 0 { logger.info("NOTIFY \(p.name) serial \(p.serial) to \(p.host) port \(p.port): no answer yet, sent again") }
     }

@@ -4,28 +4,17 @@ process, as an operator or cron job would) and the clock runs until the live ser
 over DNS (polled every 5 ms). Prints p50, p99 and max in seconds."""
 import os
 import random
-import socket
-import struct
 import subprocess
 import sys
 import time
 
+import dnsprobe
+
 binary, db, port, n = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-zone = "bl.ninhthuan.gov.vn"
 
 
 def listed(address):
-    name = ".".join(reversed(address.split("."))) + "." + zone
-    q = struct.pack(">HHHHHH", 0x4242, 0, 1, 0, 0, 0)
-    for label in name.split("."):
-        q += bytes([len(label)]) + label.encode()
-    q += b"\x00" + struct.pack(">HH", 1, 1)
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.settimeout(1)
-    s.sendto(q, ("127.0.0.1", port))
-    r = s.recv(4096)
-    s.close()
-    return struct.unpack(">H", r[6:8])[0] > 0  # ANCOUNT
+    return dnsprobe.listed(address, port)
 
 
 feed = os.path.join(os.path.dirname(db), "latency-feed.txt")

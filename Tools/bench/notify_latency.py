@@ -4,34 +4,15 @@ the clock starts when thurac answers it as listed and stops when each secondary 
 every 2 ms): NOTIFY, the secondary's SOA query, IXFR and its update. Prints one line per
 secondary: its port, p50, p99 and max in seconds."""
 import random
-import socket
-import struct
 import subprocess
 import sys
 import tempfile
 import time
 
+from dnsprobe import listed
+
 binary, config, port, n = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[5])
 secondaries = [int(p) for p in sys.argv[4].split(",")]
-zone = "bl.ninhthuan.gov.vn"
-
-
-def listed(address, at):
-    name = ".".join(reversed(address.split("."))) + "." + zone
-    q = struct.pack(">HHHHHH", 0x4242, 0, 1, 0, 0, 0)
-    for label in name.split("."):
-        q += bytes([len(label)]) + label.encode()
-    q += b"\x00" + struct.pack(">HH", 1, 1)
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.settimeout(1)
-    try:
-        s.sendto(q, ("127.0.0.1", at))
-        r = s.recv(4096)
-    except socket.timeout:
-        return False
-    finally:
-        s.close()
-    return struct.unpack(">H", r[6:8])[0] > 0  # ANCOUNT
 
 
 times = {p: [] for p in secondaries}
