@@ -123,14 +123,46 @@ final class ServerProcess {
     /// SIGTERM, then SIGKILL if it has not gone after five seconds. Polls instead of
     /// waitUntilExit, which can miss the child's exit on Linux and hang.
     func stop() {
-        guard process.isRunning else { return }
         let pid = process.processIdentifier
-        kill(pid, SIGTERM)
-        for _ in 0..<500 {
-            if !process.isRunning { return }
-            usleep(10_000)
+        // Daemons fork (NSD's xfrd and servers): their children go too, by PID.
+        let children = Self.descendants(of: pid)
+        if process.isRunning {
+            kill(pid, SIGTERM)
+            var waited = 0
+            while process.isRunning, waited < 500 {
+                usleep(10_000)
+                waited += 1
+            }
+            if process.isRunning { kill(pid, SIGKILL) }
         }
-        kill(pid, SIGKILL)
+        for child in children where kill(child, 0) == 0 {
+            kill(child, SIGTERM)
+            usleep(100_000)
+            if kill(child, 0) == 0 { kill(child, SIGKILL) }
+        }
+    }
+
+    /// Every process below `pid`, from /proc.
+    static func descendants(of pid: Int32) -> [Int32] {
+        guard pid > 0, let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
+        var parent: [Int32: Int32] = [:]
+        for e in entries {
+            guard let p = Int32(e), let stat = try? String(contentsOfFile: "/proc/\(e)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { continue }
+            // "pid (comm) state ppid ...": the command may hold spaces, so read after its ")".
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            if fields.count > 1, let pp = Int32(fields[1]) { parent[p] = pp }
+        }
+        var out: [Int32] = []
+        var frontier = [pid]
+        while let p = frontier.popLast() {
+            for (child, pp) in parent where pp == p {
+                out.append(child)
+                frontier.append(child)
+            }
+        }
+        return out
     }
 
     deinit { stop() }
