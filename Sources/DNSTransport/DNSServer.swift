@@ -135,6 +135,7 @@ public final class DNSServer: @unchecked Sendable {
             guard let snapshot = fresh else { return }
             let old = cell.load()
             cell.publish(snapshot)
+            publishedAtLock.withLock { $0 = Date() }
             onPublish?(old, snapshot)
             cudp_release_free_memory()
             logger.info(
@@ -158,6 +159,38 @@ public final class DNSServer: @unchecked Sendable {
     }
 
     public var snapshot: ServingSnapshot { cell.load() }
+
+    /// When the snapshot being served was published.
+    public var publishedAt: Date { publishedAtLock.withLock { $0 } }
+    private let publishedAtLock = Mutex(Date())
+
+    /// What was answered so far, per zone and transport (for metrics): queries, answers by
+    /// RCODE class, listed answers.
+    public struct Traffic: Sendable {
+        public var zone: String
+        public var proto: String
+        public var queries: Int
+        public var noError: Int
+        public var nxdomain: Int
+        public var errors: Int
+        public var listed: Int
+    }
+
+    public func traffic() -> [Traffic] {
+        let zones = cell.load().zones
+        let udpWorkers = configuration.udpThreads * configuration.endpoints.count
+        var out: [Traffic] = []
+        for (proto, range) in [("udp", 0..<udpWorkers), ("tcp", udpWorkers..<(udpWorkers + configuration.endpoints.count))] {
+            for (i, z) in zones.enumerated() where i < QueryCounters.maxZones {
+                func n(_ f: QueryCounters.Field) -> Int { Int(counters.total(zone: i, f, workers: range)) }
+                out.append(
+                    Traffic(
+                        zone: z.originText, proto: proto, queries: n(.queries), noError: n(.positive), nxdomain: n(.nxdomain),
+                        errors: n(.errors), listed: n(.listed)))
+            }
+        }
+        return out
+    }
 
     /// Queries, listed answers and NXDOMAIN answers per zone since the server started.
     public func zoneTotals() -> [(zone: String, queries: Int, listed: Int, nxdomain: Int)] {

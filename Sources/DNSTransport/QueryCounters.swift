@@ -58,6 +58,15 @@ public final class QueryCounters: @unchecked Sendable {
         return sum
     }
 
+    /// Sum over some workers (the UDP ones, the TCP ones) for one zone.
+    public func total(zone: Int, _ field: Field, workers range: Range<Int>) -> UInt64 {
+        var sum: UInt64 = 0
+        for w in range.clamped(to: 0..<blocks.count) {
+            sum &+= (blocks[w] + zone * Self.fields + field.rawValue).pointee.load(ordering: .relaxed)
+        }
+        return sum
+    }
+
     /// Per zone of the snapshot: queries, listed answers (hits), NXDOMAIN answers, so far.
     public func zoneTotals(zones: [Zone]) -> [(zone: String, queries: Int, listed: Int, nxdomain: Int)] {
         zones.indices.prefix(Self.maxZones).map { i in

@@ -21,14 +21,19 @@ public struct FeedIngestor {
         public var lines: Int
     }
 
+    /// `refuseBadLines`: one bad line refuses the whole feed (the API: nothing of a rejected
+    /// request is applied); otherwise bad lines are skipped, as `thurac ingest` does.
     public func ingest(
         _ reader: FeedReader, source: String, format: FeedFormat?, category: Category, ttl: Int?, now: Int,
-        policy: Policy = Policy(), badLine: (FeedLineError) -> Void = { _ in }, progress: ((Progress) -> Void)? = nil
+        policy: Policy = Policy(), refuseBadLines: Bool = false, badLine: (FeedLineError) -> Void = { _ in },
+        progress: ((Progress) -> Void)? = nil
     ) throws -> Result {
         let f = try format ?? FeedFormat.detect(reader.peek())
+        var rejected = 0
         let counts = try store.ingest(source: source, ttlOverride: ttl, now: now, policy: policy) { writer in
             func reject(_ e: FeedLineError) {
                 writer.reject()
+                rejected += 1
                 badLine(e)
             }
             func add(_ e: FeedEntry) throws {
@@ -58,6 +63,8 @@ public struct FeedIngestor {
                 errors.forEach(reject)
                 try entries.forEach(add)
             }
+            // Thrown inside the store's transaction: it rolls back.
+            if refuseBadLines && rejected > 0 { throw FeedError("\(rejected) bad line(s): nothing was applied") }
         }
         return Result(counts: counts, format: f)
     }

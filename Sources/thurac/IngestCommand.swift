@@ -111,49 +111,7 @@ struct LookupCommand: ParsableCommand {
         let at = try instant(now)
         let s = try store.open()
         let zones = try store.settings().zones
-        // The allowlist entry that covers the key: the key itself, a range around it, a subtree above.
-        if let a = try storeCall({ try s.allowlist() }).first(where: { entry in
-            (try? KeySpec(parsing: entry.key)).map { KeyCover([$0.key]).covers(spec.key) } ?? false
-        }) {
-            let via = a.key == spec.key.description ? "" : " through \(a.key)"
-            print("\(spec.key): allowlisted\(via) since \(isoTime(a.addedAt)) by \(a.addedBy)\(a.reason.map { " (\($0))" } ?? ""): never published")
-        }
-        let rows = try storeCall { try s.listings(key: spec.description) }
-        let wider = try storeCall { try s.covering(spec.key) }
-        if rows.isEmpty && wider.isEmpty {
-            print("\(spec): not listed (no reports)")
-            return
-        }
-        for r in rows { print(describe(r, as: spec.description, at: at, zones: zones)) }
-        if let d = try storeCall({ try s.delisting(key: spec.description) }) {
-            let held = d.graceUntil > at ? "; untrusted reports are held back until \(isoTime(d.graceUntil))" : ""
-            print("  delisted \(isoTime(d.at)) by \(d.by): \(d.reason)\(held)")
-        }
-        for rep in try storeCall({ try s.reporters(key: spec.description) }) {
-            print("  reported by \(rep.source) (\(rep.kind)), last \(isoTime(rep.seen))")
-        }
-        for r in wider { print("covered by " + describe(r, as: r.key, at: at, zones: zones)) }
-    }
-
-    /// One listing row: state at `at`, where and how it is published, its times and reason.
-    func describe(_ r: ListingStore.ListingRow, as key: String, at: Int, zones: [ZoneDefinition]) -> String {
-        var state = r.state
-        if state == "published", let e = r.expiresAt, e <= at { state = "expired" }
-        var published = ""
-        if state == "published", let c = Category(rawValue: r.category), let k = try? KeySpec(parsing: r.key) {
-            let family = k.key.family
-            let names = zones.filter { z in
-                switch (z.role, family) {
-                case (.addresses, .address), (.domains, .domain), (.hashedAddresses, .hashedAddress): return true
-                default: return false
-                }
-            }.map { z in
-                let a = z.code(c)
-                return "\(z.name) \(k.excluded ? "(excluded)" : "\(a >> 24).\(a >> 16 & 255).\(a >> 8 & 255).\(a & 255)")"
-            }
-            if !names.isEmpty { published = " in " + names.joined(separator: ", ") }
-        }
-        let until = r.expiresAt.map { isoTime($0) } ?? "until delisted"
-        return "\(key) \(r.category): \(state)\(published); first seen \(isoTime(r.firstSeen)), last seen \(isoTime(r.lastSeen)), expires \(until); \(r.reportCount) report(s)\(r.reason.map { "; reason: \($0)" } ?? "")"
+        let explanation = try storeCall { try KeyExplanation.explain(spec, store: s, zones: zones, at: at) }
+        for line in explanation.lines { print(line) }
     }
 }

@@ -7,6 +7,9 @@ import RBLDatasets
 import Store
 import ZoneConfig
 import ZoneTransfer
+import HTTPAPI
+import ServiceLifecycle
+import UnixSignals
 
 @main
 struct Thurac: ParsableCommand {
@@ -102,6 +105,9 @@ struct Serve: ParsableCommand {
     @Option(name: .long, help: "Seconds between writes of the per-zone query counters to the store (for `thurac report`).")
     var statsInterval: Double = 60
 
+    @Option(name: .long, help: "Address of the HTTP API, HOST:PORT (store mode; default: the configuration's serve.http).")
+    var http: String?
+
     func run() throws {
         let logger = makeLogger()
         if zone.isEmpty {
@@ -125,11 +131,29 @@ struct Serve: ParsableCommand {
                 throw CommandFailure("\(error)")
             }
             server.onPublish = { old, new in transfers.published(old: old, new: new, changedKeys: source.changedKeys) }
+            let httpEndpoint = try parseEndpoint(http ?? settings.httpListen, defaultPort: 8053)
             try server.start()
             transfers.notifyAll(server.snapshot)
             let recorder = QueryStatsRecorder(server: server, store: store, logger: logger)
             recorder.start(every: max(0.2, statsInterval))
-            runUntilSignalled(server) { recorder.record() }
+            // DNS and the HTTP API in one service group: one signal stops both, gracefully.
+            let metrics = APIMetrics()
+            metrics.attach(server)
+            let api = APIServer(store: store, config: settings, metrics: metrics, logger: logger)
+            let group = ServiceGroup(
+                services: [
+                    DNSService(server: server, beforeExit: { recorder.record() }),
+                    api.application(host: httpEndpoint.host, port: Int(httpEndpoint.port)) { [logger] port in
+                        logger.info("HTTP API listening on \(httpEndpoint.host) port \(port)")
+                    },
+                ], gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
+            let done = DispatchSemaphore(value: 0)
+            Task {
+                do { try await group.run() } catch { logger.error("stopped: \(error)") }
+                done.signal()
+            }
+            done.wait()
+            Foundation.exit(0)
         }
         var specs: [ZoneSpec] = []
         for z in zone {

@@ -1,0 +1,103 @@
+import CoreMetrics
+import DNSTransport
+import Foundation
+import ListingKeys
+import Listings
+import Prometheus
+import Publishing
+import Store
+import Synchronization
+
+/// `GET /metrics`: swift-metrics instruments with the Prometheus backend, named in CoreDNS's
+/// style (`thurac_dns_requests_total{zone,proto}`, ...).
+///
+/// The DNS counters are not touched per query: the UDP path counts in per-worker blocks without
+/// locks (`QueryCounters`), and a scrape turns their totals into the Prometheus counters (adding
+/// what is new since the last scrape). Listings per zone and category are read from the store at
+/// the scrape; ingest outcomes are counted as feeds arrive over the API.
+public final class APIMetrics: Sendable {
+    public let registry: PrometheusCollectorRegistry
+    let factory: PrometheusMetricsFactory
+    /// The DNS server's figures, once it runs.
+    private let dns = Mutex<DNSServer?>(nil)
+    private let seen = Mutex<[String: Int]>([:])
+
+    public init() {
+        registry = PrometheusCollectorRegistry()
+        factory = PrometheusMetricsFactory(registry: registry)
+    }
+
+    public func attach(_ server: DNSServer) { dns.withLock { $0 = server } }
+
+    func server() -> DNSServer? { dns.withLock { $0 } }
+
+    /// Seconds since the served snapshot was published.
+    func snapshotAge() -> Double? { server().map { Date().timeIntervalSince($0.publishedAt) } }
+
+    func serials() -> [String: UInt32] {
+        var out: [String: UInt32] = [:]
+        for z in server()?.snapshot.zones ?? [] { out[z.originText] = z.soa.serial }
+        return out
+    }
+
+    /// A feed's outcome, per source.
+    func ingested(source: String, _ c: IngestCounts) {
+        for (outcome, n) in [("added", c.added), ("refreshed", c.refreshed), ("pending", c.pending), ("allowlisted", c.allowlisted), ("rejected", c.rejected)]
+        where n > 0 {
+            Counter(label: "thurac_ingest_reports_total", dimensions: [("source", source), ("outcome", outcome)], factory: factory).increment(by: n)
+        }
+    }
+
+    func ingested(source: String, rejected: Int) {
+        Counter(label: "thurac_ingest_reports_total", dimensions: [("source", source), ("outcome", "rejected")], factory: factory)
+            .increment(by: rejected)
+    }
+
+    /// Brings the instruments up to date and renders the registry.
+    func render(store: ListingStore, zones: [ZoneDefinition], now: Int) throws -> String {
+        if let server = server() {
+            for t in server.traffic() {
+                let base = [("zone", t.zone), ("proto", t.proto)]
+                add("thurac_dns_requests_total", base, t.queries)
+                add("thurac_dns_responses_total", base + [("rcode", "NOERROR")], t.noError)
+                add("thurac_dns_responses_total", base + [("rcode", "NXDOMAIN")], t.nxdomain)
+                add("thurac_dns_responses_total", base + [("rcode", "other")], t.errors)
+                add("thurac_dns_listed_total", base, t.listed)
+            }
+            for z in server.snapshot.zones {
+                Gauge(label: "thurac_zone_serial", dimensions: [("zone", z.originText)], factory: factory).record(Double(z.soa.serial))
+            }
+            Gauge(label: "thurac_snapshot_age_seconds", factory: factory).record(Date().timeIntervalSince(server.publishedAt))
+        }
+        // Published listings now, per zone that serves their family, and category.
+        let current = try store.statistics(since: now, now: now).listings
+        for z in zones {
+            for f in current where Self.serves(z.role, f.family) {
+                Gauge(label: "thurac_listings", dimensions: [("zone", z.name), ("category", f.category)], factory: factory)
+                    .record(Double(f.current))
+            }
+        }
+        var out: [UInt8] = []
+        registry.emit(into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func serves(_ role: ZoneRole, _ family: ListingKey.Family) -> Bool {
+        switch (role, family) {
+        case (.addresses, .address), (.domains, .domain), (.hashedAddresses, .hashedAddress): return true
+        default: return false
+        }
+    }
+
+    /// Adds to a counter what a running total gained since the last scrape.
+    private func add(_ name: String, _ labels: [(String, String)], _ total: Int) {
+        let id = name + labels.map { "\($0.0)=\($0.1)" }.joined(separator: ",")
+        let delta = seen.withLock { seen -> Int in
+            let d = total - (seen[id] ?? 0)
+            seen[id] = total
+            return d
+        }
+        let counter = Counter(label: name, dimensions: labels, factory: factory)
+        if delta > 0 { counter.increment(by: delta) }
+    }
+}

@@ -1,0 +1,271 @@
+import DNSTransport
+import Dispatch
+import Foundation
+import Hummingbird
+import Ingestion
+import ListingKeys
+import Logging
+import NIOCore
+import Publishing
+import ServiceLifecycle
+import Store
+import ZoneConfig
+
+/// The HTTP API of `thurac serve` (SPEC §6), on Hummingbird: feeds pushed by their sources,
+/// lookups, statistics, Prometheus metrics, health, and the OpenAPI document that describes
+/// them. Feeds go through the same ingestion code as `thurac ingest`; store work runs off the
+/// event loop. Errors are `{"error": "...", "details": [...]}` with the status that says why.
+public struct APIServer: Sendable {
+    public struct Options: Sendable {
+        /// Largest accepted request body (a feed); above it: 413.
+        public var maxBody: Int = 64 << 20
+        public init() {}
+    }
+
+    let store: ListingStore
+    let config: ThuracConfig
+    let metrics: APIMetrics
+    let options: Options
+    let logger: Logger
+    let clock: @Sendable () -> Int
+
+    public init(
+        store: ListingStore, config: ThuracConfig, metrics: APIMetrics, options: Options = Options(), logger: Logger,
+        clock: @escaping @Sendable () -> Int = { Int(Date().timeIntervalSince1970) }
+    ) {
+        self.store = store
+        self.config = config
+        self.metrics = metrics
+        self.options = options
+        self.logger = logger
+        self.clock = clock
+    }
+
+    /// The application, a service to run in the server's service group. `onRunning` gets the
+    /// bound port (port 0 picks one).
+    public func application(host: String, port: Int, onRunning: @escaping @Sendable (Int) async -> Void) -> some Service {
+        let router = Router()
+        router.get("/healthz") { _, _ in try self.health() }
+        router.get("/metrics") { _, _ in try await self.offLoop { try self.prometheusText() } }
+        router.get("/openapi.yaml") { _, _ in try self.openAPI() }
+        router.post("/v1/feeds/:source") { request, context in
+            try await self.feed(request, source: context.parameters.get("source") ?? "")
+        }
+        router.get("/v1/lookup/:key") { _, context in
+            try await self.lookup(context.parameters.get("key") ?? "")
+        }
+        router.get("/v1/stats") { request, _ in
+            try await self.stats(since: request.uri.queryParameters.get("since"))
+        }
+        return Application(
+            router: router, configuration: .init(address: .hostname(host, port: port), serverName: "thurac"),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) }, logger: logger)
+    }
+
+    // MARK: - endpoints
+
+    func health() throws -> Response {
+        try json(.ok, Health(status: "ok", snapshotAge: metrics.snapshotAge(), serials: metrics.serials()))
+    }
+
+    struct Health: Encodable {
+        var status: String
+        /// Seconds since the DNS data was last published (nil before the DNS server runs).
+        var snapshotAge: Double?
+        var serials: [String: UInt32]
+    }
+
+    func openAPI() throws -> Response {
+        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml"), let data = try? Data(contentsOf: url) else {
+            return try APIError(.internalServerError, "the OpenAPI document is not installed beside the binary").response()
+        }
+        return Response(
+            status: .ok, headers: [.contentType: "application/yaml"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// `POST /v1/feeds/{source}`: the token must be that source's; the body, in any feed
+    /// format, is applied in one transaction, or not at all when any line is bad.
+    func feed(_ request: Request, source: String) async throws -> Response {
+        let caller: Source
+        do { caller = try await authenticate(request) } catch let e as APIError { return try e.response() }
+        guard caller.name == source else {
+            return try APIError(.forbidden, "the token is the source '\(caller.name)''s, not '\(source)''s").response()
+        }
+        let format: FeedFormat?
+        do {
+            format = try Self.format(query: request.uri.queryParameters.get("format"), contentType: request.headers[.contentType])
+        } catch {
+            return try error.response()
+        }
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: options.maxBody)
+        } catch is NIOTooManyBytesError {
+            return try APIError(.contentTooLarge, "the body is larger than \(options.maxBody) octets").response()
+        }
+        let bytes = Array(body.readableBytesView)
+        let now = clock()
+        let store = self.store
+        let outcome: Result<FeedIngestor.Result, any Error>
+        var bad: [FeedLineError] = []
+        (outcome, bad) = await offLoop {
+            var lines: [FeedLineError] = []
+            let r = Result {
+                try FeedIngestor(store: store).ingest(
+                    FeedReader(bytes: bytes, name: "body"), source: source, format: format, category: .spam, ttl: nil, now: now,
+                    refuseBadLines: true, badLine: { lines.append($0) })
+            }
+            return (r, lines)
+        }
+        switch outcome {
+        case .success(let r):
+            metrics.ingested(source: source, r.counts)
+            logger.info("feed from \(source) over HTTP (\(r.format.rawValue)): \(r.counts)")
+            return try json(.ok, FeedAnswer(source: source, format: r.format.rawValue, counts: r.counts))
+        case .failure(let e):
+            metrics.ingested(source: source, rejected: max(1, bad.count))
+            let details = bad.prefix(100).map { "line \($0.line): \($0.message)" } + (bad.count > 100 ? ["... \(bad.count - 100) more"] : [])
+            return try APIError(.badRequest, bad.isEmpty ? "\(e)" : "\(bad.count) bad line(s): nothing was applied", details: details).response()
+        }
+    }
+
+    struct FeedAnswer: Encodable {
+        var source: String
+        var format: String
+        var added, refreshed, pending, allowlisted, rejected: Int
+        init(source: String, format: String, counts c: IngestCounts) {
+            self.source = source
+            self.format = format
+            (added, refreshed, pending, allowlisted, rejected) = (c.added, c.refreshed, c.pending, c.allowlisted, c.rejected)
+        }
+    }
+
+    /// `?format=` first, then the Content-Type; nil: detected from the content.
+    static func format(query: String?, contentType: String?) throws(APIError) -> FeedFormat? {
+        if let q = query {
+            guard let f = FeedFormat(rawValue: q) else {
+                throw APIError(.badRequest, "unknown format '\(q)'", details: ["formats: " + FeedFormat.allCases.map(\.rawValue).joined(separator: ", ")])
+            }
+            return f
+        }
+        let type = contentType?.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        switch type {
+        case "text/csv": return .csv
+        case "application/x-ndjson", "application/jsonl", "application/json-lines": return .jsonl
+        case "message/feedback-report", "multipart/report", "message/rfc822": return .arf
+        default: return nil
+        }
+    }
+
+    func lookup(_ text: String) async throws -> Response {
+        let key = text.removingPercentEncoding ?? text
+        guard let spec = try? KeySpec(parsing: key) else {
+            return try APIError(.badRequest, "'\(key)' is not a key (an address, network, range, domain or e-mail address)").response()
+        }
+        let (store, zones, now) = (self.store, config.zones, clock())
+        do {
+            let e = try await offLoop { try KeyExplanation.explain(spec, store: store, zones: zones, at: now) }
+            return try json(.ok, e)
+        } catch {
+            return try APIError(.internalServerError, "\(error)").response()
+        }
+    }
+
+    func stats(since text: String?) async throws -> Response {
+        let now = clock()
+        var since = now - 86400
+        if let text {
+            guard let t = ISOTime.parse(text) else { return try APIError(.badRequest, "since: '\(text)' is not an ISO 8601 time").response() }
+            since = t
+        }
+        let (store, from) = (self.store, since)
+        do {
+            let s = try await offLoop { try store.statistics(since: from, now: now) }
+            return try json(.ok, StatsAnswer(s))
+        } catch {
+            return try APIError(.internalServerError, "\(error)").response()
+        }
+    }
+
+    struct StatsAnswer: Encodable {
+        struct Reports: Encodable { var source, kind, category: String; var reports: Int }
+        struct Listings: Encodable { var family, category: String; var added, expired, delisted, current: Int }
+        struct Queries: Encodable { var zone: String; var queries, listed, nxdomain: Int }
+        var since, until: String
+        var reports: [Reports]
+        var listings: [Listings]
+        var queries: [Queries]
+
+        init(_ s: Statistics) {
+            since = ISOTime.format(s.since)
+            until = ISOTime.format(s.until)
+            reports = s.reports.map { Reports(source: $0.source, kind: $0.kind, category: $0.category, reports: $0.reports) }
+            listings = s.listings.map {
+                Listings(family: $0.family.rawValue, category: $0.category, added: $0.added, expired: $0.expired, delisted: $0.delisted, current: $0.current)
+            }
+            queries = s.queries.map { Queries(zone: $0.zone, queries: $0.queries, listed: $0.listed, nxdomain: $0.nxdomain) }
+        }
+    }
+
+    func prometheusText() throws -> Response {
+        let text = try metrics.render(store: store, zones: config.zones, now: clock())
+        return Response(
+            status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    // MARK: - helpers
+
+    /// The source whose token is in `Authorization: Bearer`; 401 without one or for an unknown one.
+    func authenticate(_ request: Request) async throws -> Source {
+        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
+            throw APIError(.unauthorized, "an 'Authorization: Bearer <token>' header is required")
+        }
+        let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+        let store = self.store
+        guard let source = try await offLoop({ try store.authenticate(token: token) }) else {
+            throw APIError(.unauthorized, "unknown token")
+        }
+        return source
+    }
+
+    /// SQLite work on a dispatch thread: the event loop keeps answering.
+    func offLoop<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
+        }
+    }
+
+    func offLoop<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: body()) }
+        }
+    }
+}
+
+/// An error answer: `{"error": "...", "details": [...]}`.
+struct APIError: Error {
+    var status: HTTPResponse.Status
+    var message: String
+    var details: [String]
+
+    init(_ status: HTTPResponse.Status, _ message: String, details: [String] = []) {
+        self.status = status
+        self.message = message
+        self.details = details
+    }
+
+    struct Body: Encodable {
+        var error: String
+        var details: [String]
+    }
+
+    func response() throws -> Response { try json(status, Body(error: message, details: details)) }
+}
+
+func json(_ status: HTTPResponse.Status, _ value: some Encodable) throws -> Response {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    let data = try encoder.encode(value)
+    return Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+}
