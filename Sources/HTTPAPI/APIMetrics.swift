@@ -71,10 +71,10 @@ public final class APIMetrics: Sendable {
         }
         // Published listings now, per zone that serves their family, and category.
         let current = try store.statistics(since: now, now: now).listings
-        for z in zones {
-            for f in current where Self.serves(z.role, f.family) {
-                Gauge(label: "thurac_listings", dimensions: [("zone", z.name), ("category", f.category)], factory: factory)
-                    .record(Double(f.current))
+        for z in zones where z.role != .allowlist {
+            for c in Category.allCases {
+                let n = current.filter { Self.serves(z.role, $0.family) && $0.category == c.rawValue }.reduce(0) { $0 + $1.current }
+                Gauge(label: "thurac_listings", dimensions: [("zone", z.name), ("category", c.rawValue)], factory: factory).record(Double(n))
             }
         }
         var out: [UInt8] = []

@@ -108,6 +108,9 @@ struct Serve: ParsableCommand {
     @Option(name: .long, help: "Address of the HTTP API, HOST:PORT (store mode; default: the configuration's serve.http).")
     var http: String?
 
+    @Option(name: .long, help: "Largest HTTP request body (a pushed feed), in octets; larger ones get 413.")
+    var httpMaxBody: Int = 64 << 20
+
     func run() throws {
         let logger = makeLogger()
         if zone.isEmpty {
@@ -139,7 +142,9 @@ struct Serve: ParsableCommand {
             // DNS and the HTTP API in one service group: one signal stops both, gracefully.
             let metrics = APIMetrics()
             metrics.attach(server)
-            let api = APIServer(store: store, config: settings, metrics: metrics, logger: logger)
+            var apiOptions = APIServer.Options()
+            apiOptions.maxBody = max(1, httpMaxBody)
+            let api = APIServer(store: store, config: settings, metrics: metrics, options: apiOptions, logger: logger)
             let group = ServiceGroup(
                 services: [
                     DNSService(server: server, beforeExit: { recorder.record() }),

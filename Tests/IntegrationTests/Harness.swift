@@ -15,17 +15,24 @@ final class ServerProcess {
         FileManager.default.createFile(atPath: log, contents: nil)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: thuracBinary)
-        p.arguments = arguments
+        // Serving from the store also serves HTTP: on a free port, as tests run side by side.
+        let storeMode = arguments.first == "serve" && !arguments.contains("--zone") && !arguments.contains("--http")
+        p.arguments = arguments + (storeMode ? ["--http", "127.0.0.1:0"] : [])
         p.standardError = FileHandle(forWritingAtPath: log)
         p.standardOutput = FileHandle.nullDevice
         try p.run()
         for _ in 0..<600 {
             let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            if !p.isRunning { throw HarnessError("thurac exited: \(text)") }
             if let r = text.range(of: #"port (\d+) "#, options: .regularExpression) {
                 let port = UInt16(text[r].dropFirst(5).dropLast())!
+                // In store mode, ready once HTTP listens too.
+                guard !storeMode || text.contains("HTTP API listening") else {
+                    usleep(50_000)
+                    continue
+                }
                 return ServerProcess(process: p, port: port, stderrPath: log)
             }
-            if !p.isRunning { throw HarnessError("thurac exited: \(text)") }
             usleep(50_000)
         }
         p.terminate()
@@ -112,6 +119,13 @@ final class ServerProcess {
             usleep(50_000)
         }
         throw HarnessError("\(program) did not answer on port \(port)")
+    }
+
+    /// The HTTP API's port, from the log (store mode).
+    var httpPort: UInt16? {
+        let text = (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""
+        guard let r = text.range(of: #"HTTP API listening on \S+ port (\d+)"#, options: .regularExpression) else { return nil }
+        return UInt16(text[r].split(separator: " ").last ?? "")
     }
 
     init(process: Process, port: UInt16, stderrPath: String) {

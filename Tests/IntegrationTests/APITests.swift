@@ -1,0 +1,182 @@
+import Foundation
+import Glibc
+import TestSupport
+import Testing
+
+/// The HTTP API of a running `thurac serve`, over real HTTP (curl): feeds with their source's
+/// token and every refusal (nothing of a refused request applied), lookups, statistics, health,
+/// Prometheus metrics that move with the DNS queries sent, and every JSON answer checked against
+/// the OpenAPI document the server serves.
+@Suite(.serialized)
+struct APITests {
+    static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    final class Env {
+        let dir: String
+        let config: String
+        var tokens: [String: String] = [:]
+        var server: ServerProcess!
+
+        init() throws {
+            dir = FileManager.default.temporaryDirectory.appendingPathComponent("thurac-api-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            for z in ["bl", "dbl", "hbl", "wl"] {
+                let name = "\(z).ninhthuan.gov.vn.zone"
+                try FileManager.default.copyItem(atPath: APITests.repo.appendingPathComponent("Zones/\(name)").path, toPath: dir + "/" + name)
+            }
+            var toml = try String(contentsOf: APITests.repo.appendingPathComponent("Zones/thurac.toml"), encoding: .utf8)
+            toml = toml.replacingOccurrences(of: "path = \"var/thurac.db\"", with: "path = \"\(dir)/thurac.db\"")
+            config = dir + "/thurac.toml"
+            try toml.write(toFile: config, atomically: true, encoding: .utf8)
+            for name in ["isp1", "isp2"] {
+                let r = try CLITests.thurac(["sources", "add", name, "--kind", "isp", "--config", config])
+                guard r.status == 0, let token = r.out.split(separator: "\n").first(where: { $0.hasPrefix("thr_") }) else {
+                    throw HarnessError("sources add: \(r.out) \(r.err)")
+                }
+                tokens[name] = String(token)
+            }
+            server = try ServerProcess.thurac(["serve", "--config", config, "--listen", "127.0.0.1:0", "--http-max-body", "4096"])
+        }
+
+        var http: UInt16 { server.httpPort ?? 0 }
+    }
+
+    struct Answer {
+        var status: Int
+        var body: String
+        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:] }
+    }
+
+    static func call(
+        _ env: Env, _ method: String, _ path: String, token: String? = nil, body: String? = nil, contentType: String? = nil
+    ) throws -> Answer {
+        let out = env.dir + "/answer-\(UUID().uuidString)"
+        var args = ["-s", "-o", out, "-w", "%{http_code}", "-X", method]
+        if let token { args += ["-H", "Authorization: Bearer \(token)"] }
+        if let contentType { args += ["-H", "Content-Type: \(contentType)"] }
+        if let body {
+            let file = out + ".body"
+            try body.write(toFile: file, atomically: true, encoding: .utf8)
+            args += ["--data-binary", "@" + file]
+        }
+        let r = try CLITests.run("/usr/bin/curl", args + ["http://127.0.0.1:\(env.http)\(path)"])
+        return Answer(status: Int(r.out) ?? 0, body: (try? String(contentsOfFile: out, encoding: .utf8)) ?? "")
+    }
+
+    /// The answer's status is documented for the operation and its JSON matches the schema.
+    static func conforms(_ env: Env, _ template: String, _ method: String, _ a: Answer) throws {
+        let file = env.dir + "/check-\(UUID().uuidString).json"
+        try a.body.write(toFile: file, atomically: true, encoding: .utf8)
+        let r = try CLITests.run(
+            "/usr/bin/env",
+            ["python3", repo.appendingPathComponent("Tests/IntegrationTests/API/openapi_check.py").path,
+             repo.appendingPathComponent("Sources/HTTPAPI/openapi.yaml").path, template, method, "\(a.status)", file])
+        #expect(r.status == 0, "\(method) \(template) \(a.status): \(r.out) \(r.err)")
+    }
+
+    static func listed(_ env: Env, _ address: String) -> Bool {
+        let name = address.split(separator: ".").reversed().joined(separator: ".") + ".bl.ninhthuan.gov.vn"
+        return (try? DNSClient.query(name, type: 1, port: env.server.port)).flatMap { Decoded($0) }.map { !$0.aSet.isEmpty } ?? false
+    }
+
+    @Test func feedsLookupsStatsAndRefusals() throws {
+        let env = try Env()
+        defer { env.server.stop() }
+        let isp1 = try #require(env.tokens["isp1"])
+
+        // A feed with the source's own token: applied, answered over DNS within a second.
+        let pushed = try Self.call(env, "POST", "/v1/feeds/isp1", token: isp1, body: "198.51.100.1\n198.51.100.2\n203.0.113.0/24\n")
+        #expect(pushed.status == 200, "\(pushed.body)")
+        #expect(pushed.json["added"] as? Int == 3 && pushed.json["format"] as? String == "plain")
+        try Self.conforms(env, "/v1/feeds/{source}", "POST", pushed)
+        let start = Date()
+        while !Self.listed(env, "198.51.100.1") && Date().timeIntervalSince(start) < 1 { usleep(20_000) }
+        #expect(Self.listed(env, "198.51.100.1"), "answered within a second of the push")
+        #expect(Self.listed(env, "203.0.113.77"))
+        // The same body again: nothing new.
+        let again = try Self.call(env, "POST", "/v1/feeds/isp1", token: isp1, body: "198.51.100.1\n198.51.100.2\n203.0.113.0/24\n")
+        #expect(again.status == 200 && again.json["added"] as? Int == 0 && again.json["refreshed"] as? Int == 3, "\(again.body)")
+        // CSV by Content-Type, with categories.
+        let csv = try Self.call(
+            env, "POST", "/v1/feeds/isp1", token: isp1, body: "key,category,reason\n192.0.2.9,fraud,phishing kit\n", contentType: "text/csv")
+        #expect(csv.status == 200 && csv.json["format"] as? String == "csv", "\(csv.body)")
+
+        // Refusals: nothing applied.
+        let refusals: [(Answer, Int, String)] = [
+            (try Self.call(env, "POST", "/v1/feeds/isp1", body: "192.0.2.50\n"), 401, "no token"),
+            (try Self.call(env, "POST", "/v1/feeds/isp1", token: "thr_nope", body: "192.0.2.51\n"), 401, "unknown token"),
+            (try Self.call(env, "POST", "/v1/feeds/isp1", token: env.tokens["isp2"], body: "192.0.2.52\n"), 403, "another source's token"),
+            (try Self.call(env, "POST", "/v1/feeds/isp1", token: isp1, body: String(repeating: "192.0.2.53\n", count: 500)), 413, "too large"),
+            (try Self.call(env, "POST", "/v1/feeds/isp1", token: isp1, body: "192.0.2.54\nnot a key at all\n192.0.2.55\n"), 400, "a bad line"),
+            (try Self.call(env, "POST", "/v1/feeds/isp1?format=yaml", token: isp1, body: "192.0.2.56\n"), 400, "unknown format"),
+        ]
+        for (answer, status, why) in refusals {
+            #expect(answer.status == status, "\(why): \(answer.status) \(answer.body)")
+            #expect(answer.json["error"] is String, "\(why): an error body")
+            try Self.conforms(env, "/v1/feeds/{source}", "POST", answer)
+        }
+        #expect((refusals[4].0.json["details"] as? [String])?.contains { $0.hasPrefix("line 2:") } == true, "the line at fault")
+        usleep(600_000)
+        for address in ["192.0.2.50", "192.0.2.51", "192.0.2.52", "192.0.2.53", "192.0.2.54", "192.0.2.55", "192.0.2.56"] {
+            #expect(!Self.listed(env, address), "\(address) of a refused request is not listed")
+        }
+
+        // Lookup: the explanation of `thurac lookup`.
+        let lookup = try Self.call(env, "GET", "/v1/lookup/203.0.113.77")
+        #expect(lookup.status == 200 && lookup.json["listed"] as? Bool == true, "\(lookup.body)")
+        #expect(((lookup.json["coveredBy"] as? [[String: Any]])?.first?["key"] as? String) == "203.0.113.0/24")
+        try Self.conforms(env, "/v1/lookup/{key}", "GET", lookup)
+        let unlisted = try Self.call(env, "GET", "/v1/lookup/192.0.2.54")
+        #expect(unlisted.status == 200 && unlisted.json["listed"] as? Bool == false)
+        let badKey = try Self.call(env, "GET", "/v1/lookup/not%20a%20key")
+        #expect(badKey.status == 400)
+        try Self.conforms(env, "/v1/lookup/{key}", "GET", badKey)
+
+        // Statistics and health.
+        let stats = try Self.call(env, "GET", "/v1/stats?since=2020-01-01T00:00:00Z")
+        #expect(stats.status == 200 && (stats.json["reports"] as? [[String: Any]])?.contains { $0["source"] as? String == "isp1" } == true)
+        try Self.conforms(env, "/v1/stats", "GET", stats)
+        #expect(try Self.call(env, "GET", "/v1/stats?since=yesterday").status == 400)
+        let health = try Self.call(env, "GET", "/healthz")
+        #expect(health.status == 200 && health.json["status"] as? String == "ok")
+        try Self.conforms(env, "/healthz", "GET", health)
+
+        // The document the server serves is the one checked against.
+        let document = try Self.call(env, "GET", "/openapi.yaml")
+        let source = try String(contentsOf: Self.repo.appendingPathComponent("Sources/HTTPAPI/openapi.yaml"), encoding: .utf8)
+        #expect(document.status == 200 && document.body == source)
+    }
+
+    /// `thurac_dns_requests_total{zone="bl...",proto="udp"}`, from the exposition text.
+    static func requests(_ text: String, zone: String, proto: String) -> Double? {
+        for line in text.split(separator: "\n") where line.hasPrefix("thurac_dns_requests_total{") {
+            if line.contains("zone=\"\(zone)\""), line.contains("proto=\"\(proto)\""), let v = line.split(separator: " ").last {
+                return Double(v)
+            }
+        }
+        return nil
+    }
+
+    @Test func metricsAreprometheusTextAndMoveWithQueries() throws {
+        let env = try Env()
+        defer { env.server.stop() }
+        let first = try Self.call(env, "GET", "/metrics")
+        #expect(first.status == 200)
+        // Every line is a comment or `name{labels} value`.
+        let sample = #"^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="[^"]*",?)*\})? [-+0-9.eE]+(Inf|NaN)?$"#
+        for line in first.body.split(separator: "\n") where !line.hasPrefix("#") {
+            #expect(line.range(of: sample, options: .regularExpression) != nil, "not Prometheus text: \(line)")
+        }
+        for name in ["thurac_dns_requests_total", "thurac_dns_responses_total", "thurac_zone_serial", "thurac_snapshot_age_seconds", "thurac_listings"] {
+            #expect(first.body.contains("# TYPE \(name) "), "\(name) is exported")
+        }
+        let before = Self.requests(first.body, zone: "bl.ninhthuan.gov.vn", proto: "udp") ?? 0
+        for i in 0..<25 { _ = try DNSClient.query("\(i).2.0.192.bl.ninhthuan.gov.vn", type: 1, port: env.server.port) }
+        let pushed = try Self.call(env, "POST", "/v1/feeds/isp1", token: env.tokens["isp1"], body: "192.0.2.1\n")
+        #expect(pushed.status == 200)
+        let second = try Self.call(env, "GET", "/metrics")
+        let after = Self.requests(second.body, zone: "bl.ninhthuan.gov.vn", proto: "udp") ?? 0
+        #expect(after - before == 25, "the counter moved by the 25 queries sent (\(before) -> \(after))")
+        #expect(second.body.contains(#"thurac_ingest_reports_total{source="isp1",outcome="added"} 1"#), "\(second.body)")
+    }
+}
