@@ -19,6 +19,9 @@ public struct APIServer: Sendable {
     public struct Options: Sendable {
         /// Largest accepted request body (a feed); above it: 413.
         public var maxBody: Int = 64 << 20
+        /// Public reports per client address: a burst, then this many an hour.
+        public var publicReportBurst = 10
+        public var publicReportsPerHour = 60
         public init() {}
     }
 
@@ -28,6 +31,7 @@ public struct APIServer: Sendable {
     let options: Options
     let logger: Logger
     let clock: @Sendable () -> Int
+    let limiter: ReportLimiter
 
     public init(
         store: ListingStore, config: ThuracConfig, metrics: APIMetrics, options: Options = Options(), logger: Logger,
@@ -39,12 +43,13 @@ public struct APIServer: Sendable {
         self.options = options
         self.logger = logger
         self.clock = clock
+        limiter = ReportLimiter(burst: options.publicReportBurst, perHour: options.publicReportsPerHour)
     }
 
     /// The application, a service to run in the server's service group. `onRunning` gets the
     /// bound port (port 0 picks one).
     public func application(host: String, port: Int, onRunning: @escaping @Sendable (Int) async -> Void) -> some Service {
-        let router = Router()
+        let router = Router(context: APIRequestContext.self)
         router.get("/healthz") { _, _ in try self.health() }
         router.get("/metrics") { _, _ in try await self.offLoop { try self.prometheusText() } }
         router.get("/openapi.yaml") { _, _ in try self.openAPI() }
@@ -54,6 +59,8 @@ public struct APIServer: Sendable {
         router.get("/v1/lookup/:key") { _, context in
             try await self.lookup(context.parameters.get("key") ?? "")
         }
+        router.post("/v1/reports") { request, context in try await self.report(request, context) }
+        routeDelistingRequests(router)
         router.get("/v1/stats") { request, _ in
             try await self.stats(since: request.uri.queryParameters.get("since"))
         }
@@ -103,12 +110,15 @@ public struct APIServer: Sendable {
         } catch is NIOTooManyBytesError {
             return try APIError(.contentTooLarge, "the body is larger than \(options.maxBody) octets").response()
         }
-        let bytes = Array(body.readableBytesView)
+        return try await ingest(Array(body.readableBytesView), source: source, format: format)
+    }
+
+    /// A feed body into the store through `FeedIngestor`, all or nothing: the answer for both
+    /// feeds and reports.
+    func ingest(_ bytes: [UInt8], source: String, format: FeedFormat?) async throws -> Response {
         let now = clock()
         let store = self.store
-        let outcome: Result<FeedIngestor.Result, any Error>
-        var bad: [FeedLineError] = []
-        (outcome, bad) = await offLoop {
+        let (outcome, bad) = await offLoop { () -> (Result<FeedIngestor.Result, any Error>, [FeedLineError]) in
             var lines: [FeedLineError] = []
             let r = Result {
                 try FeedIngestor(store: store).ingest(
@@ -120,7 +130,7 @@ public struct APIServer: Sendable {
         switch outcome {
         case .success(let r):
             metrics.ingested(source: source, r.counts)
-            logger.info("feed from \(source) over HTTP (\(r.format.rawValue)): \(r.counts)")
+            logger.info("\(r.format == .arf ? "ARF report" : "feed") from \(source) over HTTP (\(r.format.rawValue)): \(r.counts)")
             return try json(.ok, FeedAnswer(source: source, format: r.format.rawValue, counts: r.counts))
         case .failure(let e):
             metrics.ingested(source: source, rejected: max(1, bad.count))

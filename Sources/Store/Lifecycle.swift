@@ -40,20 +40,23 @@ extension ListingStore {
 
     /// Removes a listing from DNS with a reason; untrusted sources cannot re-list it for `grace`.
     public func delist(_ key: KeySpec, reason: String, grace: Int, now: Int, actor: String) throws {
-        try pool.write { db in
-            try db.execute(
-                sql: "UPDATE listing SET state = 'delisted' WHERE key = ? AND state IN ('published', 'pending')",
-                arguments: [key.description])
-            guard db.changesCount > 0 else { throw StoreError("\(key) is not listed") }
-            try db.execute(
-                sql: """
-                    INSERT INTO delisting (key, reason, delistedBy, delistedAt, graceUntil) VALUES (?, ?, ?, ?, ?)
-                    ON CONFLICT (key) DO UPDATE SET reason = excluded.reason, delistedBy = excluded.delistedBy,
-                      delistedAt = excluded.delistedAt, graceUntil = excluded.graceUntil
-                    """, arguments: [key.description, reason, actor, now, now + grace])
-            try Self.journal(db, now: now, key: key.description)
-            try Self.audit(db, at: now, actor: actor, action: "delist", subject: key.description, detail: reason)
-        }
+        try pool.write { db in try Self.delist(db, key, reason: reason, grace: grace, now: now, actor: actor) }
+    }
+
+    /// The delisting inside a transaction of the caller's (a delisting request accepted).
+    static func delist(_ db: Database, _ key: KeySpec, reason: String, grace: Int, now: Int, actor: String) throws {
+        try db.execute(
+            sql: "UPDATE listing SET state = 'delisted' WHERE key = ? AND state IN ('published', 'pending')",
+            arguments: [key.description])
+        guard db.changesCount > 0 else { throw StoreError("\(key) is not listed") }
+        try db.execute(
+            sql: """
+                INSERT INTO delisting (key, reason, delistedBy, delistedAt, graceUntil) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (key) DO UPDATE SET reason = excluded.reason, delistedBy = excluded.delistedBy,
+                  delistedAt = excluded.delistedAt, graceUntil = excluded.graceUntil
+                """, arguments: [key.description, reason, actor, now, now + grace])
+        try journal(db, now: now, key: key.description)
+        try audit(db, at: now, actor: actor, action: "delist", subject: key.description, detail: reason)
     }
 
     /// Brings back a delisted or expired listing kept in history (within the retention period).

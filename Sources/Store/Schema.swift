@@ -128,6 +128,18 @@ enum Schema {
                     CREATE INDEX serialHistory_serial ON serialHistory (serial);
                     """)
         }
+        // Delisting requests from listed parties (SPEC §6), decided by the operator.
+        m.registerMigration("v6: delisting requests") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE delistingRequest (
+                      id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL, reason TEXT NOT NULL, contact TEXT,
+                      createdAt INTEGER NOT NULL, status TEXT NOT NULL DEFAULT 'open'
+                        CHECK (status IN ('open', 'accepted', 'rejected')),
+                      decidedAt INTEGER, decidedBy TEXT, answer TEXT);
+                    CREATE INDEX delistingRequest_status ON delistingRequest (status);
+                    """)
+        }
         return m
     }
 }

@@ -1,0 +1,128 @@
+import Foundation
+import Hummingbird
+import ListingKeys
+import Logging
+import NIOCore
+import Store
+import ZoneConfig
+
+/// Delisting requests (SPEC §6): anyone may ask, with a reason and a contact, and read the
+/// status of their request by its id; an operator (a source of kind `operator`) lists them and
+/// accepts (the key is delisted, the audit log says by whom and why) or rejects them.
+extension APIServer {
+    struct RequestBody: Decodable {
+        var key: String
+        var reason: String
+        var contact: String?
+    }
+
+    struct Decision: Decodable {
+        var answer: String
+    }
+
+    /// What the requester sees (no contact), and the operator (everything).
+    struct RequestAnswer: Encodable {
+        var id: Int64
+        var key: String
+        var status: String
+        var reason: String
+        var contact: String?
+        var created: String
+        var decided: String?
+        var decidedBy: String?
+        var answer: String?
+
+        init(_ r: ListingStore.DelistingRequest, private full: Bool) {
+            (id, key, status, reason) = (r.id, r.key, r.status, r.reason)
+            contact = full ? r.contact : nil
+            decidedBy = full ? r.decidedBy : nil
+            created = ISOTime.format(r.createdAt)
+            decided = r.decidedAt.map { ISOTime.format($0) }
+            answer = r.answer
+        }
+    }
+
+    func routeDelistingRequests(_ router: Router<APIRequestContext>) {
+        router.post("/v1/delisting-requests") { request, context in try await self.newRequest(request, context) }
+        router.get("/v1/delisting-requests") { request, _ in try await self.listRequests(request) }
+        router.get("/v1/delisting-requests/:id") { _, context in try await self.showRequest(context.parameters.get("id") ?? "") }
+        router.post("/v1/delisting-requests/:id/accept") { request, context in
+            try await self.decideRequest(request, context.parameters.get("id") ?? "", accept: true)
+        }
+        router.post("/v1/delisting-requests/:id/reject") { request, context in
+            try await self.decideRequest(request, context.parameters.get("id") ?? "", accept: false)
+        }
+    }
+
+    func newRequest(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        guard limiter.allow(context.client) else {
+            return try APIError(.tooManyRequests, "too many requests from \(context.client); try again later").response()
+        }
+        guard let body = try? await request.body.collect(upTo: 64 << 10),
+            let r = try? JSONDecoder().decode(RequestBody.self, from: Data(body.readableBytesView))
+        else { return try APIError(.badRequest, "a delisting request is JSON {\"key\", \"reason\", \"contact\"}").response() }
+        guard let spec = try? KeySpec(parsing: r.key) else { return try APIError(.badRequest, "'\(r.key)' is not a key").response() }
+        guard !r.reason.trimmingCharacters(in: .whitespaces).isEmpty else { return try APIError(.badRequest, "a reason is required").response() }
+        let (store, now) = (self.store, clock())
+        do {
+            let id = try await offLoop { try store.requestDelisting(spec, reason: r.reason, contact: r.contact, now: now) }
+            let saved = try await offLoop { try store.delistingRequest(id: id) }
+            logger.info("delisting request #\(id) for \(spec) from \(context.client)")
+            return try json(.created, RequestAnswer(saved!, private: false))
+        } catch {
+            return try APIError(.internalServerError, "\(error)").response()
+        }
+    }
+
+    func showRequest(_ text: String) async throws -> Response {
+        guard let id = Int64(text) else { return try APIError(.badRequest, "'\(text)' is not a request id").response() }
+        let store = self.store
+        guard let r = try await offLoop({ try store.delistingRequest(id: id) }) else {
+            return try APIError(.notFound, "no delisting request #\(id)").response()
+        }
+        return try json(.ok, RequestAnswer(r, private: false))
+    }
+
+    func listRequests(_ request: Request) async throws -> Response {
+        if let refusal = try await operatorOnly(request) { return refusal }
+        let store = self.store
+        let status: String? = request.uri.queryParameters.get("status").map { String($0) }
+        let all = try await offLoop { try store.delistingRequests(status: status) }
+        return try json(.ok, all.map { RequestAnswer($0, private: true) })
+    }
+
+    func decideRequest(_ request: Request, _ text: String, accept: Bool) async throws -> Response {
+        guard let id = Int64(text) else { return try APIError(.badRequest, "'\(text)' is not a request id").response() }
+        let caller: Source
+        do {
+            caller = try await authenticate(request)
+        } catch let e as APIError {
+            return try e.response()
+        }
+        guard caller.kind == .operator else { return try APIError(.forbidden, "only an operator's token decides requests").response() }
+        guard let body = try? await request.body.collect(upTo: 64 << 10),
+            let d = try? JSONDecoder().decode(Decision.self, from: Data(body.readableBytesView)), !d.answer.isEmpty
+        else { return try APIError(.badRequest, "a decision is JSON {\"answer\": \"...\"} (told to the requester)").response() }
+        let (store, now, grace) = (self.store, clock(), config.delistingGrace)
+        do {
+            let r = try await offLoop {
+                try store.decide(request: id, accept: accept, answer: d.answer, grace: grace, now: now, actor: "operator:\(caller.name)")
+            }
+            logger.info("delisting request #\(id) \(r.status) by \(caller.name)")
+            return try json(.ok, RequestAnswer(r, private: true))
+        } catch let e as StoreError {
+            let missing = e.description.hasPrefix("no delisting request")
+            return try APIError(missing ? .notFound : .conflict, e.description).response()
+        }
+    }
+
+    /// nil for an operator's token; otherwise the 401 or 403 answer.
+    func operatorOnly(_ request: Request) async throws -> Response? {
+        do {
+            let caller = try await authenticate(request)
+            return caller.kind == .operator ? nil : try APIError(.forbidden, "an operator's token is required").response()
+        } catch let e as APIError {
+            return try e.response()
+        }
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+import Hummingbird
+import Ingestion
+import ListingKeys
+import NIOCore
+import Store
+import Synchronization
+
+/// The request context of the API: Hummingbird's, plus the client's address (public reports
+/// are counted and rate-limited per address).
+struct APIRequestContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+    let remoteAddress: SocketAddress?
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress
+    }
+
+    /// The client's address as text, IPv4-mapped IPv6 shown as IPv4.
+    var client: String {
+        guard let ip = remoteAddress?.ipAddress else { return "unknown" }
+        return ip.hasPrefix("::ffff:") ? String(ip.dropFirst(7)) : ip
+    }
+}
+
+/// Public reports per client address: a token bucket each (a burst, then a steady rate).
+final class ReportLimiter: Sendable {
+    let burst: Double
+    let perSecond: Double
+    private let buckets = Mutex<[String: (tokens: Double, at: Double)]>([:])
+
+    init(burst: Int, perHour: Int) {
+        self.burst = Double(burst)
+        perSecond = Double(perHour) / 3600
+    }
+
+    /// Takes one report from the client's bucket; false when it is empty.
+    func allow(_ client: String, now: Double = Date().timeIntervalSince1970) -> Bool {
+        buckets.withLock { all in
+            if all.count > 100_000 { all = all.filter { now - $0.value.at < 3600 } }
+            var b = all[client] ?? (burst, now)
+            b.tokens = min(burst, b.tokens + (now - b.at) * perSecond)
+            b.at = now
+            guard b.tokens >= 1 else {
+                all[client] = b
+                return false
+            }
+            b.tokens -= 1
+            all[client] = b
+            return true
+        }
+    }
+}
+
+/// One report as JSON (`POST /v1/reports`).
+struct ReportBody: Decodable {
+    var key: String
+    var category: String?
+    var reason: String?
+    /// A URL or text showing the spam (a message, a log line).
+    var evidence: String?
+    /// How to reach the reporter (kept with the evidence).
+    var contact: String?
+}
+
+extension APIServer {
+    /// `POST /v1/reports`: one report (JSON) or an ARF message. With a token it counts for that
+    /// source; without one it is a public report from the client's address (SPEC §2: published
+    /// when enough distinct reporters agree), rate-limited per address.
+    func report(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        let source: String
+        if request.headers[.authorization] != nil {
+            do { source = try await authenticate(request).name } catch let e as APIError { return try e.response() }
+        } else {
+            guard limiter.allow(context.client) else {
+                var r = try APIError(.tooManyRequests, "too many public reports from \(context.client); try again later").response()
+                r.headers[.retryAfter] = "60"
+                return r
+            }
+            do { source = try await publicSource(for: context.client) } catch {
+                return try APIError(.internalServerError, "\(error)").response()
+            }
+        }
+        let body: ByteBuffer
+        do { body = try await request.body.collect(upTo: min(options.maxBody, 1 << 20)) } catch is NIOTooManyBytesError {
+            return try APIError(.contentTooLarge, "a report is at most 1 MiB").response()
+        }
+        let type = request.headers[.contentType]?.lowercased() ?? ""
+        let feed: [UInt8]
+        let format: FeedFormat
+        if type.hasPrefix("message/") || type.hasPrefix("multipart/report") {
+            (feed, format) = (Array(body.readableBytesView), .arf)
+        } else {
+            let r: ReportBody
+            do { r = try JSONDecoder().decode(ReportBody.self, from: Data(body.readableBytesView)) } catch {
+                return try APIError(
+                    .badRequest, "a report is JSON {\"key\", \"category\", \"reason\", \"evidence\", \"contact\"} or an ARF message",
+                    details: ["\(error)"]
+                ).response()
+            }
+            // The same path as a JSON-lines feed of one line.
+            var line: [String: String] = ["key": r.key]
+            line["category"] = r.category
+            line["reason"] = r.reason
+            let evidence = [r.evidence, r.contact.map { "contact: \($0)" }].compactMap { $0 }.joined(separator: "; ")
+            if !evidence.isEmpty { line["evidence"] = evidence }
+            feed = Array(try JSONSerialization.data(withJSONObject: line)) + [0x0A]
+            format = .jsonl
+        }
+        return try await ingest(feed, source: source, format: format)
+    }
+
+    /// The store source of a public reporter: one per client address, created on its first report.
+    func publicSource(for client: String) async throws -> String {
+        let name = "public-" + String(client.map { $0.isLetter || $0.isNumber || $0 == "." ? $0 : "-" })
+        let (store, now) = (self.store, clock())
+        return try await offLoop {
+            if try store.source(named: name) == nil {
+                _ = try? store.addSource(name: name, kind: .public, ttl: nil, now: now, actor: "api")
+            }
+            return name
+        }
+    }
+}
