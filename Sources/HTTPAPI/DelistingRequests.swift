@@ -63,15 +63,22 @@ extension APIServer {
         else { return try APIError(.badRequest, "a delisting request is JSON {\"key\", \"reason\", \"contact\"}").response() }
         guard let spec = try? KeySpec(parsing: r.key) else { return try APIError(.badRequest, "'\(r.key)' is not a key").response() }
         guard !r.reason.trimmingCharacters(in: .whitespaces).isEmpty else { return try APIError(.badRequest, "a reason is required").response() }
-        let (store, now) = (self.store, clock())
+        let (store, now, client) = (self.store, clock(), context.client)
+        let saved: ListingStore.DelistingRequest?
         do {
-            let id = try await offLoop { try store.requestDelisting(spec, reason: r.reason, contact: r.contact, now: now) }
-            let saved = try await offLoop { try store.delistingRequest(id: id) }
-            logger.info("delisting request #\(id) for \(spec) from \(context.client)")
-            return try json(.created, RequestAnswer(saved!, private: false))
+            saved = try await offLoop {
+                let id = try store.requestDelisting(spec, reason: r.reason, contact: r.contact, now: now)
+                return try store.delistingRequest(id: id)
+            }
         } catch {
             return try APIError(.internalServerError, "\(error)").response()
         }
+        guard let saved else { return try APIError(.internalServerError, "the request was not stored").response() }
+        // The message is made before the call: an autoclosure reading a value from across an
+        // `await` crashed here (Swift 6.3).
+        let message = "delisting request #\(saved.id) for \(saved.key) from \(client)"
+        logger.info("\(message)")
+        return try json(.created, RequestAnswer(saved, private: false))
     }
 
     func showRequest(_ text: String) async throws -> Response {
@@ -108,7 +115,8 @@ extension APIServer {
             let r = try await offLoop {
                 try store.decide(request: id, accept: accept, answer: d.answer, grace: grace, now: now, actor: "operator:\(caller.name)")
             }
-            logger.info("delisting request #\(id) \(r.status) by \(caller.name)")
+            let message = "delisting request #\(id) \(r.status) by \(caller.name)"
+            logger.info("\(message)")
             return try json(.ok, RequestAnswer(r, private: true))
         } catch let e as StoreError {
             let missing = e.description.hasPrefix("no delisting request")

@@ -28,8 +28,8 @@ struct APITests {
             toml = toml.replacingOccurrences(of: "path = \"var/thurac.db\"", with: "path = \"\(dir)/thurac.db\"")
             config = dir + "/thurac.toml"
             try toml.write(toFile: config, atomically: true, encoding: .utf8)
-            for name in ["isp1", "isp2"] {
-                let r = try CLITests.thurac(["sources", "add", name, "--kind", "isp", "--config", config])
+            for (name, kind) in [("isp1", "isp"), ("isp2", "isp"), ("ops", "operator")] {
+                let r = try CLITests.thurac(["sources", "add", name, "--kind", kind, "--config", config])
                 guard r.status == 0, let token = r.out.split(separator: "\n").first(where: { $0.hasPrefix("thr_") }) else {
                     throw HarnessError("sources add: \(r.out) \(r.err)")
                 }
@@ -47,11 +47,14 @@ struct APITests {
         var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:] }
     }
 
+    /// One request with curl; `from` picks the client's address (any of 127.0.0.0/8).
     static func call(
-        _ env: Env, _ method: String, _ path: String, token: String? = nil, body: String? = nil, contentType: String? = nil
+        _ env: Env, _ method: String, _ path: String, token: String? = nil, body: String? = nil, contentType: String? = nil,
+        from: String? = nil
     ) throws -> Answer {
         let out = env.dir + "/answer-\(UUID().uuidString)"
         var args = ["-s", "-o", out, "-w", "%{http_code}", "-X", method]
+        if let from { args += ["--interface", from] }
         if let token { args += ["-H", "Authorization: Bearer \(token)"] }
         if let contentType { args += ["-H", "Content-Type: \(contentType)"] }
         if let body {
@@ -157,7 +160,7 @@ struct APITests {
         return nil
     }
 
-    @Test func metricsAreprometheusTextAndMoveWithQueries() throws {
+    @Test func metricsArePrometheusTextAndMoveWithQueries() throws {
         let env = try Env()
         defer { env.server.stop() }
         let first = try Self.call(env, "GET", "/metrics")
@@ -178,5 +181,83 @@ struct APITests {
         let after = Self.requests(second.body, zone: "bl.ninhthuan.gov.vn", proto: "udp") ?? 0
         #expect(after - before == 25, "the counter moved by the 25 queries sent (\(before) -> \(after))")
         #expect(second.body.contains(#"thurac_ingest_reports_total{source="isp1",outcome="added"} 1"#), "\(second.body)")
+    }
+
+    @Test func publicReportsARFAndDelistingRequests() throws {
+        let env = try Env()
+        defer { env.server.stop() }
+        let report = #"{"key": "198.51.100.77", "category": "spam", "reason": "sent to my trap", "evidence": "Received: from x", "contact": "me@example.org"}"#
+        // Public reports publish when three distinct reporters agree (SPEC §2); one is not enough.
+        let first = try Self.call(env, "POST", "/v1/reports", body: report, contentType: "application/json", from: "127.0.0.11")
+        #expect(first.status == 200 && first.json["pending"] as? Int == 1, "\(first.body)")
+        try Self.conforms(env, "/v1/reports", "POST", first)
+        let alone = try Self.call(env, "POST", "/v1/reports", body: #"{"key": "198.51.100.88"}"#, contentType: "application/json", from: "127.0.0.11")
+        #expect(alone.status == 200)
+        for from in ["127.0.0.12", "127.0.0.13"] {
+            #expect(try Self.call(env, "POST", "/v1/reports", body: report, contentType: "application/json", from: from).status == 200)
+        }
+        let start = Date()
+        while !Self.listed(env, "198.51.100.77") && Date().timeIntervalSince(start) < 1 { usleep(20_000) }
+        #expect(Self.listed(env, "198.51.100.77"), "three reporters publish the key")
+        #expect(!Self.listed(env, "198.51.100.88"), "one reporter does not")
+        // An ARF message with a source's token: its source IP and domain are that source's reports.
+        let arf = try String(contentsOf: Self.repo.appendingPathComponent("Tests/StoreTests/Feeds/abuse.arf"), encoding: .utf8)
+        let fed = try Self.call(env, "POST", "/v1/reports", token: env.tokens["isp1"], body: arf,
+                                contentType: "multipart/report; report-type=feedback-report")
+        #expect(fed.status == 200 && fed.json["format"] as? String == "arf" && (fed.json["added"] as? Int ?? 0) >= 1, "\(fed.body)")
+        // (The sample's Arrival-Date is in March: its reports expired long ago, so they are
+        // recorded, not published.)
+        let arfLookup = try Self.call(env, "GET", "/v1/lookup/192.0.2.1")
+        #expect(arfLookup.body.contains(#""source":"isp1""#) && arfLookup.body.contains("spammer.example") == false, "\(arfLookup.body)")
+        #expect(try Self.call(env, "GET", "/v1/lookup/spammer.example").body.contains(#""source":"isp1""#))
+        // Bad reports, and the public rate limit (a burst of 10 per address).
+        let bad = try Self.call(env, "POST", "/v1/reports", body: #"{"key": "no such key!"}"#, contentType: "application/json", from: "127.0.0.14")
+        #expect(bad.status == 400)
+        try Self.conforms(env, "/v1/reports", "POST", bad)
+        var statuses: [Int] = []
+        for _ in 0..<11 {
+            statuses.append(try Self.call(env, "POST", "/v1/reports", body: #"{"key": "198.51.100.99"}"#, contentType: "application/json", from: "127.0.0.15").status)
+        }
+        #expect(statuses.prefix(10).allSatisfy { $0 == 200 } && statuses.last == 429, "\(statuses)")
+
+        // A delisting request: stored, read by id, accepted by the operator: gone from DNS.
+        let asked = try Self.call(env, "POST", "/v1/delisting-requests",
+                                  body: #"{"key": "198.51.100.77", "reason": "fixed the open relay", "contact": "admin@example.net"}"#)
+        #expect(asked.status == 201 && asked.json["status"] as? String == "open", "\(asked.body)")
+        try Self.conforms(env, "/v1/delisting-requests", "POST", asked)
+        let id = try #require(asked.json["id"] as? Int)
+        let status = try Self.call(env, "GET", "/v1/delisting-requests/\(id)")
+        #expect(status.status == 200 && status.json["contact"] == nil, "the requester's view leaves the contact out")
+        try Self.conforms(env, "/v1/delisting-requests/{id}", "GET", status)
+        #expect(try Self.call(env, "GET", "/v1/delisting-requests").status == 401)
+        #expect(try Self.call(env, "GET", "/v1/delisting-requests", token: env.tokens["isp1"]).status == 403)
+        let list = try Self.call(env, "GET", "/v1/delisting-requests?status=open", token: env.tokens["ops"])
+        #expect(list.status == 200 && list.body.contains("admin@example.net"))
+        try Self.conforms(env, "/v1/delisting-requests", "GET", list)
+        #expect(try Self.call(env, "POST", "/v1/delisting-requests/\(id)/accept", token: env.tokens["isp1"], body: #"{"answer": "ok"}"#).status == 403)
+        let accepted = try Self.call(env, "POST", "/v1/delisting-requests/\(id)/accept", token: env.tokens["ops"],
+                                     body: #"{"answer": "relay closed, confirmed by scan"}"#)
+        #expect(accepted.status == 200 && accepted.json["status"] as? String == "accepted", "\(accepted.body)")
+        try Self.conforms(env, "/v1/delisting-requests/{id}/accept", "POST", accepted)
+        let twice = try Self.call(env, "POST", "/v1/delisting-requests/\(id)/reject", token: env.tokens["ops"], body: #"{"answer": "no"}"#)
+        #expect(twice.status == 409)
+        try Self.conforms(env, "/v1/delisting-requests/{id}/reject", "POST", twice)
+        let gone = Date()
+        while Self.listed(env, "198.51.100.77") && Date().timeIntervalSince(gone) < 1 { usleep(20_000) }
+        #expect(!Self.listed(env, "198.51.100.77"), "delisted within a second")
+        // Who and why: the lookup names the operator and the request.
+        let lookup = try CLITests.thurac(["lookup", "198.51.100.77", "--config", env.config])
+        #expect(lookup.out.contains("delisted") && lookup.out.contains("operator:ops") && lookup.out.contains("request #\(id): relay closed"), "\(lookup.out)")
+        // The requester reads the answer; the CLI shows the same request.
+        #expect(try Self.call(env, "GET", "/v1/delisting-requests/\(id)").json["answer"] as? String == "relay closed, confirmed by scan")
+        let cli = try CLITests.thurac(["requests", "list", "--status", "accepted", "--config", env.config])
+        #expect(cli.status == 0 && cli.out.contains("#\(id) 198.51.100.77 accepted"), "\(cli.out) \(cli.err)")
+        // A rejection from the CLI.
+        let other = try Self.call(env, "POST", "/v1/delisting-requests", body: #"{"key": "192.0.2.1", "reason": "not us"}"#)
+        let otherID = try #require(other.json["id"] as? Int)
+        let rejected = try CLITests.thurac(["requests", "reject", "\(otherID)", "--answer", "seen in our trap today", "--config", env.config])
+        #expect(rejected.status == 0 && rejected.out.contains("rejected"), "\(rejected.err)")
+        #expect(try Self.call(env, "GET", "/v1/delisting-requests/\(otherID)").json["status"] as? String == "rejected")
+        #expect(!(try CLITests.thurac(["lookup", "192.0.2.1", "--config", env.config]).out.contains("delisted")), "a rejected request changes nothing")
     }
 }
