@@ -174,6 +174,18 @@ public final class DNSServer: @unchecked Sendable {
         public var nxdomain: Int
         public var errors: Int
         public var listed: Int
+        /// Queries by type: A, TXT, AAAA, other.
+        public var types: [(type: String, count: Int)]
+    }
+
+    /// Answer times per transport: counts per bucket of `QueryCounters.durationBounds` (the
+    /// last unbounded), and their sum in seconds.
+    public func durations() -> [(proto: String, bounds: [Double], counts: [Int], sum: Double)] {
+        let udpWorkers = configuration.udpThreads * configuration.endpoints.count
+        return [("udp", 0..<udpWorkers), ("tcp", udpWorkers..<(udpWorkers + configuration.endpoints.count))].map { proto, range in
+            let d = counters.durations(workers: range)
+            return (proto, QueryCounters.durationBounds.map { Double($0) / 1e9 }, d.buckets.map { Int($0) }, Double(d.sum) / 1e9)
+        }
     }
 
     public func traffic() -> [Traffic] {
@@ -186,7 +198,8 @@ public final class DNSServer: @unchecked Sendable {
                 out.append(
                     Traffic(
                         zone: z.originText, proto: proto, queries: n(.queries), noError: n(.positive), nxdomain: n(.nxdomain),
-                        errors: n(.errors), listed: n(.listed)))
+                        errors: n(.errors), listed: n(.listed),
+                        types: [("A", n(.typeA)), ("TXT", n(.typeTXT)), ("AAAA", n(.typeAAAA)), ("other", n(.typeOther))]))
             }
         }
         return out

@@ -10,25 +10,58 @@ public final class QueryCounters: @unchecked Sendable {
     public static let maxZones = 256
     public enum Field: Int, CaseIterable {
         case queries = 0, positive, nxdomain, errors, bytesIn, bytesOut, listed
+        /// Queries by type: what DNSBL clients ask (A, TXT), AAAA, anything else.
+        case typeA, typeTXT, typeAAAA, typeOther
     }
+
+    /// Upper bounds of the answer-time buckets, in nanoseconds (the last bucket is unbounded).
+    public static let durationBounds: [UInt64] = [
+        5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000, 1_000_000, 10_000_000, 100_000_000,
+    ]
     static let fields = Field.allCases.count
 
     // Slot maxZones counts queries that matched no zone.
     private let blocks: [UnsafeMutablePointer<Atomic<UInt64>>]
+    /// Per worker: a count per duration bucket, then the sum of the durations (nanoseconds).
+    private let durations: [UnsafeMutablePointer<Atomic<UInt64>>]
     private let workers: Int
 
     public init(workers: Int) {
         self.workers = workers
-        let count = (Self.maxZones + 1) * Self.fields
-        blocks = (0..<workers).map { _ in
+        func block(_ count: Int) -> UnsafeMutablePointer<Atomic<UInt64>> {
             let p = UnsafeMutablePointer<Atomic<UInt64>>.allocate(capacity: count)
             for i in 0..<count { (p + i).initialize(to: Atomic(0)) }
             return p
         }
+        blocks = (0..<workers).map { _ in block((Self.maxZones + 1) * Self.fields) }
+        durations = (0..<workers).map { _ in block(Self.durationBounds.count + 2) }
     }
 
     deinit {
         for b in blocks { b.deallocate() }
+        for d in durations { d.deallocate() }
+    }
+
+    /// How long one answer took (parse, lookup, write), in nanoseconds. Single writer per worker.
+    @inline(__always)
+    public func recordDuration(worker: Int, nanoseconds: UInt64) {
+        let d = durations[worker]
+        var bucket = 0
+        while bucket < Self.durationBounds.count, nanoseconds > Self.durationBounds[bucket] { bucket += 1 }
+        (d + bucket).pointee.store((d + bucket).pointee.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
+        let sum = d + Self.durationBounds.count + 1
+        sum.pointee.store(sum.pointee.load(ordering: .relaxed) &+ nanoseconds, ordering: .relaxed)
+    }
+
+    /// Counts per duration bucket (not cumulative) and the sum in nanoseconds, over some workers.
+    public func durations(workers range: Range<Int>) -> (buckets: [UInt64], sum: UInt64) {
+        var buckets = [UInt64](repeating: 0, count: Self.durationBounds.count + 1)
+        var sum: UInt64 = 0
+        for w in range.clamped(to: 0..<durations.count) {
+            for i in buckets.indices { buckets[i] &+= (durations[w] + i).pointee.load(ordering: .relaxed) }
+            sum &+= (durations[w] + Self.durationBounds.count + 1).pointee.load(ordering: .relaxed)
+        }
+        return (buckets, sum)
     }
 
     /// Records one query answered by `worker`. Single writer per block: load + store is enough.
@@ -48,6 +81,12 @@ public final class QueryCounters: @unchecked Sendable {
         case .noError: if summary.zoneIndex >= 0 { bump(.positive, 1) }
         case .nxDomain: bump(.nxdomain, 1)
         default: bump(.errors, 1)
+        }
+        switch summary.qtype {
+        case RRType.a.rawValue: bump(.typeA, 1)
+        case RRType.txt.rawValue: bump(.typeTXT, 1)
+        case RRType.aaaa.rawValue: bump(.typeAAAA, 1)
+        default: bump(.typeOther, 1)
         }
     }
 

@@ -137,7 +137,9 @@ final class DNSQueryHandler: ChannelInboundHandler {
                 body.copyMemory(from: bytes)
                 return bytes.count
             }
+            let started = DispatchTime.now().uptimeNanoseconds
             let s = responder.respond(packet: body, length: length, overTCP: true, client: client, snapshot: snapshot)
+            counters.recordDuration(worker: worker, nanoseconds: DispatchTime.now().uptimeNanoseconds &- started)
             raw.writeUInt16(UInt16(truncatingIfNeeded: s.length), at: 0)
             if s.length > 0 { queryLog?.log(packet: UnsafeRawBufferPointer(body), summary: s, client: client) }
             return s

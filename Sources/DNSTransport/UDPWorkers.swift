@@ -90,8 +90,10 @@ public final class UDPWorkers: Sendable {
                 default: client = .unknown
                 }
                 let packet = UnsafeMutableRawBufferPointer(start: base, count: Int(Self.slotSize))
+                let started = DispatchTime.now().uptimeNanoseconds
                 let summary = responder.respond(
                     packet: packet, length: length, overTCP: false, client: client, snapshot: snapshot)
+                counters.recordDuration(worker: worker, nanoseconds: DispatchTime.now().uptimeNanoseconds &- started)
                 counters.record(worker: worker, summary: summary, bytesIn: length)
                 if summary.handedOff, let transfers {
                     // TSIG-signed (a secondary checking the SOA): rare, so a copy each way is fine.

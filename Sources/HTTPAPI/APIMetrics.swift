@@ -58,7 +58,7 @@ public final class APIMetrics: Sendable {
         if let server = server() {
             for t in server.traffic() {
                 let base = [("zone", t.zone), ("proto", t.proto)]
-                add("thurac_dns_requests_total", base, t.queries)
+                for (type, n) in t.types { add("thurac_dns_requests_total", base + [("type", type)], n) }
                 add("thurac_dns_responses_total", base + [("rcode", "NOERROR")], t.noError)
                 add("thurac_dns_responses_total", base + [("rcode", "NXDOMAIN")], t.nxdomain)
                 add("thurac_dns_responses_total", base + [("rcode", "other")], t.errors)
@@ -79,7 +79,26 @@ public final class APIMetrics: Sendable {
         }
         var out: [UInt8] = []
         registry.emit(into: &out)
-        return String(decoding: out, as: UTF8.self)
+        var text = String(decoding: out, as: UTF8.self)
+        if let server = server() { text += Self.histogram(server.durations()) }
+        return text
+    }
+
+    /// The answer-time histogram, already bucketed by the workers (without a lock or a
+    /// Prometheus call per query), in the exposition format.
+    static func histogram(_ all: [(proto: String, bounds: [Double], counts: [Int], sum: Double)]) -> String {
+        let name = "thurac_dns_request_duration_seconds"
+        var text = "# HELP \(name) Time from a query's parse to its answer written.\n# TYPE \(name) histogram\n"
+        for h in all {
+            var cumulative = 0
+            for (i, n) in h.counts.enumerated() {
+                cumulative += n
+                let le = i < h.bounds.count ? "\(h.bounds[i])" : "+Inf"
+                text += "\(name)_bucket{proto=\"\(h.proto)\",le=\"\(le)\"} \(cumulative)\n"
+            }
+            text += "\(name)_sum{proto=\"\(h.proto)\"} \(h.sum)\n\(name)_count{proto=\"\(h.proto)\"} \(cumulative)\n"
+        }
+        return text
     }
 
     static func serves(_ role: ZoneRole, _ family: ListingKey.Family) -> Bool {

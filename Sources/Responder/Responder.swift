@@ -13,6 +13,8 @@ public struct ResponseSummary: Sendable {
     public var listed: Bool
     /// Not answered here: a zone transfer or a TSIG-signed message, for the transfer handler.
     public var handedOff = false
+    /// The question's type (0 when the packet had no question we read).
+    public var qtype: UInt16 = 0
 
     public static let dropped = ResponseSummary(length: 0, zoneIndex: -1, rcode: .noError, answerCount: 0, listed: false)
     public static let handOff = ResponseSummary(length: 0, zoneIndex: -1, rcode: .noError, answerCount: 0, listed: false, handedOff: true)
@@ -476,7 +478,7 @@ public struct Responder: Sendable {
         }
         return ResponseSummary(
             length: w.position, zoneIndex: zoneIndex, rcode: rcode, answerCount: w.count(Header.anCount),
-            listed: listed)
+            listed: listed, qtype: query.type.rawValue)
     }
 
     private func errorResponse(_ packet: UnsafeMutableRawBufferPointer, questionEnd: Int?, rcode: RCode) -> ResponseSummary {

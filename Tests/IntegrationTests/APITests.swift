@@ -150,14 +150,15 @@ struct APITests {
         #expect(document.status == 200 && document.body == source)
     }
 
-    /// `thurac_dns_requests_total{zone="bl...",proto="udp"}`, from the exposition text.
-    static func requests(_ text: String, zone: String, proto: String) -> Double? {
+    /// `thurac_dns_requests_total{zone="bl...",proto="udp",type=...}` summed over the types.
+    static func requests(_ text: String, zone: String, proto: String) -> Double {
+        var sum = 0.0
         for line in text.split(separator: "\n") where line.hasPrefix("thurac_dns_requests_total{") {
             if line.contains("zone=\"\(zone)\""), line.contains("proto=\"\(proto)\""), let v = line.split(separator: " ").last {
-                return Double(v)
+                sum += Double(v) ?? 0
             }
         }
-        return nil
+        return sum
     }
 
     @Test func metricsArePrometheusTextAndMoveWithQueries() throws {
@@ -170,16 +171,22 @@ struct APITests {
         for line in first.body.split(separator: "\n") where !line.hasPrefix("#") {
             #expect(line.range(of: sample, options: .regularExpression) != nil, "not Prometheus text: \(line)")
         }
-        for name in ["thurac_dns_requests_total", "thurac_dns_responses_total", "thurac_zone_serial", "thurac_snapshot_age_seconds", "thurac_listings"] {
+        for name in ["thurac_dns_requests_total", "thurac_dns_responses_total", "thurac_zone_serial", "thurac_snapshot_age_seconds", "thurac_listings",
+                     "thurac_dns_request_duration_seconds"] {
             #expect(first.body.contains("# TYPE \(name) "), "\(name) is exported")
         }
-        let before = Self.requests(first.body, zone: "bl.ninhthuan.gov.vn", proto: "udp") ?? 0
+        let before = Self.requests(first.body, zone: "bl.ninhthuan.gov.vn", proto: "udp")
         for i in 0..<25 { _ = try DNSClient.query("\(i).2.0.192.bl.ninhthuan.gov.vn", type: 1, port: env.server.port) }
         let pushed = try Self.call(env, "POST", "/v1/feeds/isp1", token: env.tokens["isp1"], body: "192.0.2.1\n")
         #expect(pushed.status == 200)
         let second = try Self.call(env, "GET", "/metrics")
-        let after = Self.requests(second.body, zone: "bl.ninhthuan.gov.vn", proto: "udp") ?? 0
+        let after = Self.requests(second.body, zone: "bl.ninhthuan.gov.vn", proto: "udp")
         #expect(after - before == 25, "the counter moved by the 25 queries sent (\(before) -> \(after))")
+        #expect(second.body.contains(#"thurac_dns_requests_total{zone="bl.ninhthuan.gov.vn",proto="udp",type="A"} 25"#))
+        // The answer-time histogram counts every UDP query answered, in its buckets.
+        let count = second.body.split(separator: "\n").first { $0.hasPrefix(#"thurac_dns_request_duration_seconds_count{proto="udp"}"#) }
+        #expect((count?.split(separator: " ").last.flatMap { Int($0) } ?? 0) >= 25, "\(count ?? "no histogram")")
+        #expect(second.body.contains(#"thurac_dns_request_duration_seconds_bucket{proto="udp",le="+Inf"}"#))
         #expect(second.body.contains(#"thurac_ingest_reports_total{source="isp1",outcome="added"} 1"#), "\(second.body)")
     }
 
