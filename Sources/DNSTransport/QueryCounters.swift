@@ -42,15 +42,17 @@ public final class QueryCounters: @unchecked Sendable {
         for d in durations { d.deallocate() }
     }
 
-    /// How long one answer took (parse, lookup, write), in nanoseconds. Single writer per worker.
+    /// How long answers took (parse, lookup, write): `count` answers of `nanoseconds` each
+    /// (a UDP batch records its average: two clock reads per batch, not per query). Single
+    /// writer per worker.
     @inline(__always)
-    public func recordDuration(worker: Int, nanoseconds: UInt64) {
+    public func recordDuration(worker: Int, nanoseconds: UInt64, count: Int = 1) {
         let d = durations[worker]
         var bucket = 0
         while bucket < Self.durationBounds.count, nanoseconds > Self.durationBounds[bucket] { bucket += 1 }
-        (d + bucket).pointee.store((d + bucket).pointee.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
+        (d + bucket).pointee.store((d + bucket).pointee.load(ordering: .relaxed) &+ UInt64(count), ordering: .relaxed)
         let sum = d + Self.durationBounds.count + 1
-        sum.pointee.store(sum.pointee.load(ordering: .relaxed) &+ nanoseconds, ordering: .relaxed)
+        sum.pointee.store(sum.pointee.load(ordering: .relaxed) &+ nanoseconds &* UInt64(count), ordering: .relaxed)
     }
 
     /// Counts per duration bucket (not cumulative) and the sum in nanoseconds, over some workers.

@@ -104,25 +104,54 @@ public struct APIServer: Sendable {
         } catch {
             return try error.response()
         }
-        let body: ByteBuffer
-        do {
-            body = try await request.body.collect(upTo: options.maxBody)
-        } catch is NIOTooManyBytesError {
-            return try APIError(.contentTooLarge, "the body is larger than \(options.maxBody) octets").response()
+        // The body streams to a spool file as it arrives (memory stays flat whatever the feed's
+        // size), then is read by the same ingestion as `thurac ingest FILE`.
+        let spool = NSTemporaryDirectory() + "thurac-feed-\(UUID().uuidString)"
+        guard FileManager.default.createFile(atPath: spool, contents: nil), let file = FileHandle(forWritingAtPath: spool) else {
+            return try APIError(.internalServerError, "cannot spool the feed to \(spool)").response()
         }
-        return try await ingest(Array(body.readableBytesView), source: source, format: format)
+        defer { try? FileManager.default.removeItem(atPath: spool) }
+        var size = 0
+        do {
+            for try await chunk in request.body {
+                size += chunk.readableBytes
+                guard size <= options.maxBody else {
+                    try? file.close()
+                    return try APIError(.contentTooLarge, "the body is larger than \(options.maxBody) octets").response()
+                }
+                try file.write(contentsOf: chunk.readableBytesView)
+            }
+            try file.close()
+        } catch {
+            try? file.close()
+            return try APIError(.badRequest, "the body could not be read: \(error)").response()
+        }
+        return try await ingest(.file(spool), source: source, format: format)
+    }
+
+    /// A feed body in memory (a report) or spooled to a file (a pushed feed).
+    enum FeedBody: Sendable {
+        case bytes([UInt8])
+        case file(String)
+
+        func reader() throws -> FeedReader {
+            switch self {
+            case .bytes(let b): return FeedReader(bytes: b, name: "body")
+            case .file(let path): return try FeedReader(path: path)
+            }
+        }
     }
 
     /// A feed body into the store through `FeedIngestor`, all or nothing: the answer for both
     /// feeds and reports.
-    func ingest(_ bytes: [UInt8], source: String, format: FeedFormat?) async throws -> Response {
+    func ingest(_ body: FeedBody, source: String, format: FeedFormat?) async throws -> Response {
         let now = clock()
         let store = self.store
         let (outcome, bad) = await offLoop { () -> (Result<FeedIngestor.Result, any Error>, [FeedLineError]) in
             var lines: [FeedLineError] = []
             let r = Result {
                 try FeedIngestor(store: store).ingest(
-                    FeedReader(bytes: bytes, name: "body"), source: source, format: format, category: .spam, ttl: nil, now: now,
+                    body.reader(), source: source, format: format, category: .spam, ttl: nil, now: now,
                     refuseBadLines: true, badLine: { lines.append($0) })
             }
             return (r, lines)
@@ -191,7 +220,7 @@ public struct APIServer: Sendable {
         let (store, from) = (self.store, since)
         do {
             let s = try await offLoop { try store.statistics(since: from, now: now) }
-            return try json(.ok, StatsAnswer(s))
+            return try json(.ok, StatsAnswer(s, zones: config.zones))
         } catch {
             return try APIError(.internalServerError, "\(error)").response()
         }
@@ -199,19 +228,27 @@ public struct APIServer: Sendable {
 
     struct StatsAnswer: Encodable {
         struct Reports: Encodable { var source, kind, category: String; var reports: Int }
-        struct Listings: Encodable { var family, category: String; var added, expired, delisted, current: Int }
+        struct Listings: Encodable {
+            var family, category: String
+            /// The zones that publish this family.
+            var zones: [String]
+            var added, expired, delisted, current: Int
+        }
         struct Queries: Encodable { var zone: String; var queries, listed, nxdomain: Int }
         var since, until: String
         var reports: [Reports]
         var listings: [Listings]
         var queries: [Queries]
 
-        init(_ s: Statistics) {
+        init(_ s: Statistics, zones: [ZoneDefinition]) {
             since = ISOTime.format(s.since)
             until = ISOTime.format(s.until)
             reports = s.reports.map { Reports(source: $0.source, kind: $0.kind, category: $0.category, reports: $0.reports) }
-            listings = s.listings.map {
-                Listings(family: $0.family.rawValue, category: $0.category, added: $0.added, expired: $0.expired, delisted: $0.delisted, current: $0.current)
+            listings = s.listings.map { l in
+                Listings(
+                    family: l.family.rawValue, category: l.category,
+                    zones: zones.filter { APIMetrics.serves($0.role, l.family) }.map(\.name), added: l.added, expired: l.expired,
+                    delisted: l.delisted, current: l.current)
             }
             queries = s.queries.map { Queries(zone: $0.zone, queries: $0.queries, listed: $0.listed, nxdomain: $0.nxdomain) }
         }

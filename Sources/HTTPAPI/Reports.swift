@@ -108,7 +108,7 @@ extension APIServer {
             feed = Array(try JSONSerialization.data(withJSONObject: line)) + [0x0A]
             format = .jsonl
         }
-        return try await ingest(feed, source: source, format: format)
+        return try await ingest(.bytes(feed), source: source, format: format)
     }
 
     /// The store source of a public reporter: one per client address, created on its first report.

@@ -138,6 +138,7 @@ struct APITests {
         // Statistics and health.
         let stats = try Self.call(env, "GET", "/v1/stats?since=2020-01-01T00:00:00Z")
         #expect(stats.status == 200 && (stats.json["reports"] as? [[String: Any]])?.contains { $0["source"] as? String == "isp1" } == true)
+        #expect((stats.json["listings"] as? [[String: Any]])?.contains { ($0["zones"] as? [String]) == ["bl.ninhthuan.gov.vn"] } == true)
         try Self.conforms(env, "/v1/stats", "GET", stats)
         #expect(try Self.call(env, "GET", "/v1/stats?since=yesterday").status == 400)
         let health = try Self.call(env, "GET", "/healthz")
@@ -252,7 +253,15 @@ struct APITests {
         let gone = Date()
         while Self.listed(env, "198.51.100.77") && Date().timeIntervalSince(gone) < 1 { usleep(20_000) }
         #expect(!Self.listed(env, "198.51.100.77"), "delisted within a second")
-        // Who and why: the lookup names the operator and the request.
+        // Who and why, in the audit log (read from the store's SQLite file) ...
+        let audit = try CLITests.run("/usr/bin/env", [
+            "python3", "-c",
+            "import sqlite3, sys\nfor r in sqlite3.connect(sys.argv[1]).execute('SELECT actor, action, subject, detail FROM audit ORDER BY id'): print('|'.join(map(str, r)))",
+            env.dir + "/thurac.db",
+        ])
+        #expect(audit.out.contains("operator:ops|delisting.accept|198.51.100.77|#\(id): relay closed, confirmed by scan"), "\(audit.out) \(audit.err)")
+        #expect(audit.out.contains("operator:ops|delist|198.51.100.77|request #\(id): relay closed"), "\(audit.out)")
+        // ... and in the lookup.
         let lookup = try CLITests.thurac(["lookup", "198.51.100.77", "--config", env.config])
         #expect(lookup.out.contains("delisted") && lookup.out.contains("operator:ops") && lookup.out.contains("request #\(id): relay closed"), "\(lookup.out)")
         // The requester reads the answer; the CLI shows the same request.
