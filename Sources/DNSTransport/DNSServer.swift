@@ -72,18 +72,32 @@ public final class DNSServer: @unchecked Sendable {
         var ports: [(UInt16, Int)] = []
         var worker = 0
         for (k, e) in configuration.endpoints.enumerated() {
-            let u = try UDPWorkers(
-                endpoint: e, threads: configuration.udpThreads, cell: cell, responder: responder, counters: counters,
-                queryLog: log, workerBase: worker, transfers: configuration.transfers)
+            var attempt = 0
+            var u: UDPWorkers
+            var tcpServer: TCPServer? = nil
+            while true {
+                u = try UDPWorkers(
+                    endpoint: e, threads: configuration.udpThreads, cell: cell, responder: responder, counters: counters,
+                    queryLog: log, workerBase: worker, transfers: configuration.transfers)
+                guard configuration.tcp else { break }
+                do {
+                    // TCP on the same port as UDP, so `port 0` gives one number for both.
+                    tcpServer = try TCPServer(
+                        host: e.host, port: Int(u.boundPort), cell: cell, responder: responder, counters: counters,
+                        worker: configuration.udpThreads * configuration.endpoints.count + k, queryLog: log,
+                        transfers: configuration.transfers)
+                    break
+                } catch {
+                    // With port 0 the UDP port's number may be taken for TCP: pick another pair.
+                    u.stop()
+                    attempt += 1
+                    guard e.port == 0, attempt < 20 else { throw error }
+                }
+            }
             worker += configuration.udpThreads
             udp.append(u)
             var tcpPort = 0
-            if configuration.tcp {
-                // TCP on the same port as UDP, so `port 0` gives one number for both.
-                let t = try TCPServer(
-                    host: e.host, port: Int(u.boundPort), cell: cell, responder: responder, counters: counters,
-                    worker: configuration.udpThreads * configuration.endpoints.count + k, queryLog: log,
-                    transfers: configuration.transfers)
+            if let t = tcpServer {
                 tcp.append(t)
                 tcpPort = t.boundPort
             }
