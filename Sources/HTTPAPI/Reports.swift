@@ -17,10 +17,15 @@ struct APIRequestContext: RequestContext {
         remoteAddress = source.channel.remoteAddress
     }
 
-    /// The client's address as text, IPv4-mapped IPv6 shown as IPv4.
+    /// Who the client is for public reports and their rate limit: its IPv4 address, or its
+    /// IPv6 /64 (one site holds a whole /64: counting addresses would let it be many reporters).
     var client: String {
         guard let ip = remoteAddress?.ipAddress else { return "unknown" }
-        return ip.hasPrefix("::ffff:") ? String(ip.dropFirst(7)) : ip
+        if ip.hasPrefix("::ffff:") { return String(ip.dropFirst(7)) }
+        if let spec = try? KeySpec(parsing: ip), case .ipv6(let a, _) = spec.key {
+            return ListingKey.ipv6(address: a & (UInt128.max << 64), prefixLength: 64).description
+        }
+        return ip
     }
 }
 
