@@ -120,6 +120,11 @@ final class DNSQueryHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let message = Self.unwrapInboundIn(data)
         if busy {
+            // A client that pipelines hundreds of queries behind a zone transfer is not a secondary.
+            guard waiting.count < 128 else {
+                context.close(promise: nil)
+                return
+            }
             waiting.append(message)
             return
         }
