@@ -21,6 +21,9 @@ public final class StoreSnapshotSource: SnapshotSource {
     private var lastChange = -1
     private var nextExpiry: Int? = nil
     private var lastSerial: UInt32 = 0
+    /// Each zone's serial: it moves only when the zone's listings may have changed, so an
+    /// unchanged zone is neither re-announced (NOTIFY) nor re-transferred.
+    private var zoneSerials: [UInt32] = []
     private var generation: UInt64 = 0
     /// Where the journal was read up to, and the instant the snapshot describes.
     private var journalPosition = 0
@@ -54,7 +57,7 @@ public final class StoreSnapshotSource: SnapshotSource {
     }
 
     public func initialSnapshot(now: Int) throws -> (snapshot: ServingSnapshot, diagnostics: [String]) {
-        (try fullBuild(now: now), [])
+        (try fullBuild(now: now, changing: nil), [])
     }
 
     public func refreshedSnapshot(now: Int, force: Bool) throws -> (snapshot: ServingSnapshot?, diagnostics: [String]) {
@@ -62,7 +65,7 @@ public final class StoreSnapshotSource: SnapshotSource {
         let expiryDue = nextExpiry.map { now >= $0 } ?? false
         guard force || change != lastChange || expiryDue else { return (nil, []) }
         if force {
-            let snapshot = try fullBuild(now: now)
+            let snapshot = try fullBuild(now: now, changing: nil)
             changedKeys = nil
             return (snapshot, [])
         }
@@ -70,7 +73,7 @@ public final class StoreSnapshotSource: SnapshotSource {
         // and the next check tries again.
         let (keys, position) = try store.changes(after: journalPosition)
         guard var touched = keys else {
-            let snapshot = try fullBuild(now: now)
+            let snapshot = try fullBuild(now: now, changing: nil)
             changedKeys = nil
             return (snapshot, [])
         }
@@ -84,8 +87,9 @@ public final class StoreSnapshotSource: SnapshotSource {
             var t = k
             return t.withUTF8 { try? KeySpec(canonicalBytes: $0) }?.key
         }
+        let roles = Set(changed.map(PublishedZones.role(of:)))
         if pending.count + 2 * touched.count > rebuildAfter {
-            let snapshot = try fullBuild(now: now)
+            let snapshot = try fullBuild(now: now, changing: roles)
             changedKeys = changed
             return (snapshot, [])
         }
@@ -99,7 +103,7 @@ public final class StoreSnapshotSource: SnapshotSource {
         (lastChange, journalPosition, lastNow, nextExpiry) = (change, position, now, upcoming)
         incrementalUpdates += 1
         changedKeys = changed
-        return (assemble(), [])
+        return (assemble(changing: roles), [])
     }
 
     /// A key's published listings at `now`, as the full build would see them.
@@ -114,7 +118,8 @@ public final class StoreSnapshotSource: SnapshotSource {
     /// Waits until the serials of the snapshots made so far are in the store (tests, shutdown).
     public func flushSerials() { serialWriter.sync {} }
 
-    func fullBuild(now: Int) throws -> ServingSnapshot {
+    /// `changing`: the roles whose zones may have changed (nil: all of them).
+    func fullBuild(now: Int, changing roles: Set<ZoneRole>?) throws -> ServingSnapshot {
         // Everything is read and built first, then kept: a failure leaves the last state whole.
         // The journal position and change counter are read before the listings, so what
         // commits meanwhile is read again by the next update.
@@ -136,14 +141,18 @@ public final class StoreSnapshotSource: SnapshotSource {
         (lastSerial, serialRestored) = (restored, true)
         (journalPosition, lastChange, lastNow, nextExpiry) = (position, change, now, upcoming)
         (allowlist, fixed, bases, baseCount, pending, incrementalUpdates) = (cover, newFixed, newBases, count, [:], 0)
-        return assemble()
+        return assemble(changing: roles)
     }
 
     /// The snapshot: each zone's compiled dataset with the pending changes laid over it.
-    func assemble() -> ServingSnapshot {
+    func assemble(changing roles: Set<ZoneRole>?) -> ServingSnapshot {
         generation += 1
         // Unix-time serials, but never the same twice: two updates in one second still differ.
         lastSerial = max(lastSerial &+ 1, UInt32(truncatingIfNeeded: lastNow))
+        if zoneSerials.count != zones.count { zoneSerials = Array(repeating: 0, count: zones.count) }
+        for (i, z) in zones.enumerated() where zoneSerials[i] == 0 || roles.map({ $0.contains(z.role) }) ?? true {
+            zoneSerials[i] = lastSerial
+        }
         var built: [Zone] = []
         for (i, z) in fixed.enumerated() {
             var datasets = z.subzones[0].datasets
@@ -151,7 +160,7 @@ public final class StoreSnapshotSource: SnapshotSource {
                 datasets[0] = base.dataset.with(delta: ZoneDeltas.delta(base, changes: pending, allowlist: allowlist))
             }
             var soa = z.soa
-            soa.serial = lastSerial
+            soa.serial = zoneSerials[i]
             built.append(
                 Zone(
                     id: z.id, origin: z.origin, originText: z.originText, soa: soa, nameservers: z.nameservers, nsTTL: z.nsTTL,
