@@ -73,7 +73,7 @@ public final class APIMetrics: Sendable {
         let current = try store.statistics(since: now, now: now).listings
         for z in zones where z.role != .allowlist {
             for c in Category.allCases {
-                let n = current.filter { Self.serves(z.role, $0.family) && $0.category == c.rawValue }.reduce(0) { $0 + $1.current }
+                let n = current.filter { StatisticsReport.publishes(z.role, $0.family) && $0.category == c.rawValue }.reduce(0) { $0 + $1.current }
                 Gauge(label: "thurac_listings", dimensions: [("zone", z.name), ("category", c.rawValue)], factory: factory).record(Double(n))
             }
         }
@@ -99,13 +99,6 @@ public final class APIMetrics: Sendable {
             text += "\(name)_sum{proto=\"\(h.proto)\"} \(h.sum)\n\(name)_count{proto=\"\(h.proto)\"} \(cumulative)\n"
         }
         return text
-    }
-
-    static func serves(_ role: ZoneRole, _ family: ListingKey.Family) -> Bool {
-        switch (role, family) {
-        case (.addresses, .address), (.domains, .domain), (.hashedAddresses, .hashedAddress): return true
-        default: return false
-        }
     }
 
     /// Adds to a counter what a running total gained since the last scrape.

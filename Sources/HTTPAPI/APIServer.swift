@@ -220,37 +220,9 @@ public struct APIServer: Sendable {
         let (store, from) = (self.store, since)
         do {
             let s = try await offLoop { try store.statistics(since: from, now: now) }
-            return try json(.ok, StatsAnswer(s, zones: config.zones))
+            return try json(.ok, StatisticsReport(s, zones: config.zones))
         } catch {
             return try APIError(.internalServerError, "\(error)").response()
-        }
-    }
-
-    struct StatsAnswer: Encodable {
-        struct Reports: Encodable { var source, kind, category: String; var reports: Int }
-        struct Listings: Encodable {
-            var family, category: String
-            /// The zones that publish this family.
-            var zones: [String]
-            var added, expired, delisted, current: Int
-        }
-        struct Queries: Encodable { var zone: String; var queries, listed, nxdomain: Int }
-        var since, until: String
-        var reports: [Reports]
-        var listings: [Listings]
-        var queries: [Queries]
-
-        init(_ s: Statistics, zones: [ZoneDefinition]) {
-            since = ISOTime.format(s.since)
-            until = ISOTime.format(s.until)
-            reports = s.reports.map { Reports(source: $0.source, kind: $0.kind, category: $0.category, reports: $0.reports) }
-            listings = s.listings.map { l in
-                Listings(
-                    family: l.family.rawValue, category: l.category,
-                    zones: zones.filter { APIMetrics.serves($0.role, l.family) }.map(\.name), added: l.added, expired: l.expired,
-                    delisted: l.delisted, current: l.current)
-            }
-            queries = s.queries.map { Queries(zone: $0.zone, queries: $0.queries, listed: $0.listed, nxdomain: $0.nxdomain) }
         }
     }
 

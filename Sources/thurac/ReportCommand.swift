@@ -2,7 +2,9 @@ import ArgumentParser
 import Foundation
 import Ingestion
 import ListingKeys
+import Publishing
 import Store
+import ZoneConfig
 
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -27,36 +29,30 @@ struct ReportCommand: ParsableCommand {
         guard ["table", "csv", "json"].contains(format) else { throw CommandFailure("--format must be table, csv or json") }
         let s = try store.open()
         let stats = try storeCall { try s.statistics(since: start, now: end) }
+        let report = StatisticsReport(stats, zones: try store.settings().zones)
         switch format {
         case "csv":
-            print("section,name,kind_or_family,category,reports_or_added,expired,delisted,current")
-            for r in stats.reports { print("reports,\(r.source),\(r.kind),\(r.category),\(r.reports),,,") }
-            for l in stats.listings {
-                print("listings,,\(l.family.rawValue),\(l.category),\(l.added),\(l.expired),\(l.delisted),\(l.current)")
+            print("section,name,kind_or_family,category,reports_or_added,expired,delisted,current,zones")
+            for r in report.reports { print("reports,\(r.source),\(r.kind),\(r.category),\(r.reports),,,,") }
+            for l in report.listings {
+                print("listings,,\(l.family),\(l.category),\(l.added),\(l.expired),\(l.delisted),\(l.current),\(l.zones.joined(separator: " "))")
             }
-            for z in stats.queries { print("queries,\(z.zone),,,\(z.queries),\(z.listed),\(z.nxdomain),") }
+            for z in report.queries { print("queries,\(z.zone),,,\(z.queries),\(z.listed),\(z.nxdomain),,") }
         case "json":
-            let object: [String: Any] = [
-                "since": isoTime(stats.since), "until": isoTime(stats.until),
-                "reports": stats.reports.map { ["source": $0.source, "kind": $0.kind, "category": $0.category, "reports": $0.reports] },
-                "queries": stats.queries.map { ["zone": $0.zone, "queries": $0.queries, "listed": $0.listed, "nxdomain": $0.nxdomain] },
-                "listings": stats.listings.map {
-                    ["family": $0.family.rawValue, "category": $0.category, "added": $0.added, "expired": $0.expired,
-                     "delisted": $0.delisted, "current": $0.current] as [String: Any]
-                },
-            ]
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
+            // The same document as `GET /v1/stats`.
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
         default:
-            print("Period \(isoTime(stats.since)) to \(isoTime(stats.until))")
+            print("Period \(report.since) to \(report.until)")
             print("\nReports received (distinct keys)\nsource\tkind\tcategory\treports")
-            for r in stats.reports { print("\(r.source)\t\(r.kind)\t\(r.category)\t\(r.reports)") }
-            print("\nListings\nfamily\tcategory\tadded\texpired\tdelisted\tcurrent")
-            for l in stats.listings {
-                print("\(l.family.rawValue)\t\(l.category)\t\(l.added)\t\(l.expired)\t\(l.delisted)\t\(l.current)")
+            for r in report.reports { print("\(r.source)\t\(r.kind)\t\(r.category)\t\(r.reports)") }
+            print("\nListings\nfamily\tcategory\tadded\texpired\tdelisted\tcurrent\tzones")
+            for l in report.listings {
+                print("\(l.family)\t\(l.category)\t\(l.added)\t\(l.expired)\t\(l.delisted)\t\(l.current)\t\(l.zones.joined(separator: " "))")
             }
             print("\nQueries\nzone\tqueries\tlisted\tnxdomain")
-            for z in stats.queries { print("\(z.zone)\t\(z.queries)\t\(z.listed)\t\(z.nxdomain)") }
+            for z in report.queries { print("\(z.zone)\t\(z.queries)\t\(z.listed)\t\(z.nxdomain)") }
         }
     }
 }
