@@ -94,9 +94,7 @@ public final class QueryCounters: @unchecked Sendable {
 
     /// Sum over workers for one zone (`maxZones` for "no zone").
     public func total(zone: Int, _ field: Field) -> UInt64 {
-        var sum: UInt64 = 0
-        for b in blocks { sum &+= (b + zone * Self.fields + field.rawValue).pointee.load(ordering: .relaxed) }
-        return sum
+        total(zone: zone, field, workers: 0..<blocks.count)
     }
 
     /// Sum over some workers (the UDP ones, the TCP ones) for one zone.

@@ -147,7 +147,12 @@ struct Serve: ParsableCommand {
             let api = APIServer(store: store, config: settings, metrics: metrics, options: apiOptions, logger: logger)
             let group = ServiceGroup(
                 services: [
-                    DNSService(server: server, beforeExit: { recorder.record() }),
+                    DNSService(
+                        server: server,
+                        beforeExit: {
+                            recorder.record()
+                            transfers.stop()
+                        }),
                     api.application(host: httpEndpoint.host, port: Int(httpEndpoint.port)) { [logger] port in
                         logger.info("HTTP API listening on \(httpEndpoint.host) port \(port)")
                     },
