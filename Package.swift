@@ -137,7 +137,7 @@ let package = Package(
             name: "ZoneTransferTests",
             dependencies: [
                 "ZoneTransfer", "ZoneConfig", "Publishing", "Listings", "ListingKeys", "Responder", "DNSWire", "TestSupport",
-                .product(name: "Logging", package: "swift-log"),
+                "Store", "Ingestion", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         .testTarget(name: "ListingsTests", dependencies: ["Listings", "TestSupport"], swiftSettings: strict),
@@ -154,7 +154,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["DNSWire", "TestSupport", "ListingKeys"],
+            dependencies: ["DNSWire", "TestSupport", "ListingKeys", "DNSTransport"],
             exclude: ["SpamAssassin", "API"],
             swiftSettings: strict
         ),

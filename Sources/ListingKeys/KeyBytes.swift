@@ -1,3 +1,4 @@
+import DNSWire
 import Glibc
 
 /// Key parsing from raw feed bytes. Feeds are mostly bare IPv4 addresses, so those are read
@@ -40,22 +41,7 @@ extension IPv4Text {
         return address << 8 | octet
     }
 
-    /// Dotted quad text without string interpolation (this runs once per published address
-    /// when a snapshot or a dump is built).
-    static func format(_ a: UInt32) -> String {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16) { buf in
-            var n = 0
-            for shift in stride(from: 24, through: 0, by: -8) {
-                let o = Int(a >> UInt32(shift) & 255)
-                if o >= 100 { buf[n] = UInt8(ascii: "0") + UInt8(o / 100); n += 1 }
-                if o >= 10 { buf[n] = UInt8(ascii: "0") + UInt8(o / 10 % 10); n += 1 }
-                buf[n] = UInt8(ascii: "0") + UInt8(o % 10)
-                n += 1
-                if shift > 0 { buf[n] = UInt8(ascii: "."); n += 1 }
-            }
-            return String(decoding: UnsafeBufferPointer(rebasing: buf[..<n]), as: UTF8.self)
-        }
-    }
+    static func format(_ a: UInt32) -> String { AddressText.ipv4(a) }
 }
 
 extension ListingKey {

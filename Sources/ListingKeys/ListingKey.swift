@@ -146,13 +146,7 @@ enum IPv6Text {
         return withUnsafeBytes(of: addr) { UInt128(bigEndian: $0.loadUnaligned(as: UInt128.self)) }
     }
 
-    static func format(_ a: UInt128) -> String {
-        var addr = in6_addr()
-        withUnsafeMutableBytes(of: &addr) { $0.storeBytes(of: a.bigEndian, as: UInt128.self) }
-        var buf = [CChar](repeating: 0, count: 64)
-        _ = inet_ntop(AF_INET6, &addr, &buf, socklen_t(buf.count))
-        return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
+    static func format(_ a: UInt128) -> String { AddressText.ipv6(a) }
 
     static func parseKey(_ text: String) throws(KeyError) -> ListingKey {
         var addressText = text

@@ -235,15 +235,21 @@ public enum IntervalAlgebra {
     }
 
     /// Longest-prefix-match compilation: prefixes of each length are laid over the shorter ones.
-    /// For one prefix given twice, the first one read wins (as in rbldnsd's ip4trie).
+    /// For one prefix given twice, the first one read wins (as in rbldnsd's ip4trie); `duplicate`
+    /// is told the index of each later one.
     @_specialize(exported: true, where A == UInt32)
     @_specialize(exported: true, where A == UInt128)
-    public static func longestPrefix<A>(_ prefixes: [(address: A, length: Int, ref: ValueRef)]) -> [AddressInterval<A>] {
+    public static func longestPrefix<A>(
+        _ prefixes: [(address: A, length: Int, ref: ValueRef)], duplicate: (Int) -> Void = { _ in }
+    ) -> [AddressInterval<A>] {
         var byLength = [[AddressInterval<A>]](repeating: [], count: A.bitWidth + 1)
         var seen = Set<PrefixKey<A>>()
-        for p in prefixes {
+        for (i, p) in prefixes.enumerated() {
             let key = PrefixKey(address: p.address, length: p.length)
-            guard seen.insert(key).inserted else { continue }
+            guard seen.insert(key).inserted else {
+                duplicate(i)
+                continue
+            }
             let hostBits = A.bitWidth - p.length
             let end = hostBits == A.bitWidth ? A.max : p.address | ((A(1) << hostBits) &- 1)
             byLength[p.length].append(AddressInterval(start: p.address, end: end, ref: p.ref))

@@ -11,10 +11,14 @@ public final class ZoneDataset: Sendable {
     public let records: RecordTable?
     /// Changes since the dataset was compiled, laid over it (see `ZoneDelta`).
     public let delta: ZoneDelta?
+    /// rbldnsd's habit: IPv4-mapped (::ffff:0:0/96) and 6to4 (2002::/16) names are answered from
+    /// the IPv4 data. Only rbldnsd datasets do it; the store's zones answer each family from its
+    /// own data, so a secondary loaded with the exported zone answers the same (docs/zone-export.md).
+    public let answersIPv4InIPv6: Bool
 
     public init(
         name: String, ttl: UInt32, ipValues: ValueTable, ipv4: IntervalMap<UInt32>?, ipv6: IntervalMap<UInt128>?,
-        domains: DomainSet?, records: RecordTable?, delta: ZoneDelta? = nil
+        domains: DomainSet?, records: RecordTable?, delta: ZoneDelta? = nil, answersIPv4InIPv6: Bool = false
     ) {
         self.name = name
         self.ttl = ttl
@@ -26,13 +30,14 @@ public final class ZoneDataset: Sendable {
         self.domains = domains
         self.records = records
         self.delta = delta
+        self.answersIPv4InIPv6 = answersIPv4InIPv6
     }
 
     /// The same dataset with `delta` laid over it (the compiled structures are shared).
     public func with(delta: ZoneDelta?) -> ZoneDataset {
         ZoneDataset(
             name: name, ttl: ttl, ipValues: ipValues, ipv4: hasIPv4 ? ipv4 : nil, ipv6: hasIPv6 ? ipv6 : nil,
-            domains: domains, records: records, delta: delta)
+            domains: domains, records: records, delta: delta, answersIPv4InIPv6: answersIPv4InIPv6)
     }
 
     public var byteCount: Int {

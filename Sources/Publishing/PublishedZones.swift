@@ -97,11 +97,17 @@ public struct PublishedEntry: Sendable, Equatable {
 }
 
 public enum PublishedZones {
-    /// RFC 5782 test points: always listed, never expiring.
+    /// RFC 5782 test points: always listed, never expiring. The IPv6 one (::FFFF:7F00:2, §5) is
+    /// an IPv6 listing like any other: the store's zones do not answer IPv4-mapped names from
+    /// the IPv4 data, so that secondaries, which only have the exported records, answer alike.
     static func testPoints(_ role: ZoneRole) -> [PublishedEntry] {
         switch role {
         case .addresses, .allowlist:
-            return [PublishedEntry(key: KeySpec(key: .ipv4(first: 0x7F00_0002, last: 0x7F00_0002), excluded: false), category: .spam, reason: "RFC 5782 test point", source: nil)]
+            return [
+                .ipv4(first: 0x7F00_0002, last: 0x7F00_0002), .ipv6(address: UInt128(0xFFFF_7F00_0002), prefixLength: 128),
+            ].map {
+                PublishedEntry(key: KeySpec(key: $0, excluded: false), category: .spam, reason: "RFC 5782 test point", source: nil)
+            }
         case .domains, .hashedAddresses:
             return []
         }

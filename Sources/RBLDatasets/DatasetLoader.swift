@@ -95,14 +95,14 @@ public enum DatasetLoader {
         var acl: AccessList? = nil
         if type == .combined {
             for sub in top.subsets {
-                let ds = sub.state.build()
+                let ds = sub.state.build(warnings: &warnings)
                 entries += sub.state.entryCount
                 for z in sub.subzones { parts.append((z, ds)) }
             }
         } else if type == .acl {
-            acl = top.buildACL()
+            acl = top.buildACL(warnings: &warnings)
         } else {
-            parts.append(([], top.build()))
+            parts.append(([], top.build(warnings: &warnings)))
         }
         return LoadedDataset(
             type: type, parts: parts, soa: top.soa, nameservers: top.nameservers, nsTTL: top.nsTTL, acl: acl,

@@ -37,6 +37,11 @@ struct DatasetState {
     var ip6Prefixes: [(address: UInt128, length: Int, ref: ValueRef)] = []
     var ip6Listed64: [UInt128] = []
     var ip6Excluded128: [UInt128] = []
+    /// ip4trie, ip6trie and acl: where each of `ip4Prefixes` / `ip6Prefixes` was read (file
+    /// index in `files` << 32 | line), for rbldnsd's "duplicated entry" warning.
+    var ip4Origins: [UInt64] = []
+    var ip6Origins: [UInt64] = []
+    var files: [String] = []
     // dnset: names are laid out in one blob as they are read and indexed in bulk at the end;
     // refs are raw until the values are compiled.
     var domainBlob: [UInt8] = []
@@ -107,6 +112,7 @@ struct DatasetState {
             }
             return
         }
+        let counts = (ip4Prefixes.count, ip6Prefixes.count)
         switch type {
         case .ip4set: ip4setLine(line, warn)
         case .ip4trie: ip4trieLine(line, warn)
@@ -117,6 +123,12 @@ struct DatasetState {
         case .generic: genericLine(line, warn)
         case .acl: aclLine(line, warn)
         case .combined: warn("entry outside a $DATASET section")
+        }
+        if ip4Prefixes.count > counts.0 || ip6Prefixes.count > counts.1 {
+            if files.last != where_.0 { files.append(where_.0) }
+            let origin = UInt64(files.count - 1) << 32 | UInt64(UInt32(truncatingIfNeeded: where_.1))
+            if ip4Prefixes.count > counts.0 { ip4Origins.append(origin) }
+            if ip6Prefixes.count > counts.1 { ip6Origins.append(origin) }
         }
     }
 
@@ -476,7 +488,14 @@ struct DatasetState {
         return rawValues.map { builder.intern(AnswerValue(address: $0.address, template: compiler.compile($0.text))) }
     }
 
-    func build() -> ZoneDataset {
+    /// rbldnsd's warning for a prefix given again in a trie (the first one read stays).
+    func duplicated(_ origin: UInt64, _ prefix: String, into warnings: inout [DatasetDiagnostic]) {
+        warnings.append(
+            DatasetDiagnostic(
+                file: files[Int(origin >> 32)], line: Int(origin & 0xFFFF_FFFF), message: "duplicated entry for \(prefix)"))
+    }
+
+    func build(warnings: inout [DatasetDiagnostic]) -> ZoneDataset {
         var values = ValueTableBuilder()
         let map = compileValues(into: &values)
         @inline(__always) func remap(_ r: ValueRef) -> ValueRef { r.isListed ? map[r.index] : r }
@@ -494,13 +513,19 @@ struct DatasetState {
             }
             ipv4 = IntervalMap(merged)
         case .ip4trie:
-            ipv4 = IntervalMap(IntervalAlgebra.longestPrefix(ip4Prefixes.map { ($0.address, $0.length, remap($0.ref)) }))
+            ipv4 = IntervalMap(
+                IntervalAlgebra.longestPrefix(ip4Prefixes.map { ($0.address, $0.length, remap($0.ref)) }) { i in
+                    duplicated(ip4Origins[i], "\(AddressText.ipv4(ip4Prefixes[i].address))/\(ip4Prefixes[i].length)", into: &warnings)
+                })
         case .ip4tset:
             let r = trivialValue(&values)
             let sorted = Array(Set(ip4Singles)).sorted()
             ipv4 = IntervalMap(sorted.map { AddressInterval(start: $0, end: $0, ref: r) })
         case .ip6trie:
-            ipv6 = IntervalMap(IntervalAlgebra.longestPrefix(ip6Prefixes.map { ($0.address, $0.length, remap($0.ref)) }))
+            ipv6 = IntervalMap(
+                IntervalAlgebra.longestPrefix(ip6Prefixes.map { ($0.address, $0.length, remap($0.ref)) }) { i in
+                    duplicated(ip6Origins[i], "\(AddressText.ipv6(ip6Prefixes[i].address))/\(ip6Prefixes[i].length)", into: &warnings)
+                })
         case .ip6tset:
             let r = trivialValue(&values)
             let listed = Array(Set(ip6Listed64)).sorted().map {
@@ -526,7 +551,7 @@ struct DatasetState {
         }
         return ZoneDataset(
             name: name, ttl: ttl, ipValues: values.build(), ipv4: ipv4, ipv6: ipv6, domains: domainSet,
-            records: recordTable)
+            records: recordTable, answersIPv4InIPv6: true)
     }
 
     /// ip4tset/ip6tset: every entry answers the first default value of the dataset (the only
@@ -542,7 +567,7 @@ struct DatasetState {
         return r
     }
 
-    func buildACL() -> AccessList {
+    func buildACL(warnings: inout [DatasetDiagnostic]) -> AccessList {
         var values = ValueTableBuilder()
         let map = compileValues(into: &values)
         let actions = aclActions.map { a -> AccessAction in
@@ -550,8 +575,14 @@ struct DatasetState {
             return a
         }
         return AccessList(
-            ipv4: IntervalMap(IntervalAlgebra.longestPrefix(ip4Prefixes)),
-            ipv6: IntervalMap(IntervalAlgebra.longestPrefix(ip6Prefixes)), actions: actions,
+            ipv4: IntervalMap(
+                IntervalAlgebra.longestPrefix(ip4Prefixes) { i in
+                    duplicated(ip4Origins[i], "\(AddressText.ipv4(ip4Prefixes[i].address))/\(ip4Prefixes[i].length)", into: &warnings)
+                }),
+            ipv6: IntervalMap(
+                IntervalAlgebra.longestPrefix(ip6Prefixes) { i in
+                    duplicated(ip6Origins[i], "\(AddressText.ipv6(ip6Prefixes[i].address))/\(ip6Prefixes[i].length)", into: &warnings)
+                }), actions: actions,
             alwaysValues: values.build())
     }
 }

@@ -234,11 +234,13 @@ public struct Responder: Sendable {
                 }
             }
         }
-        if (ds.hasIPv6 || ds.hasIPv4) && keyLabels == 32 {
+        let ipv4InIPv6 = ds.hasIPv4 && ds.answersIPv4InIPv6
+        if (ds.hasIPv6 || ipv4InIPv6) && keyLabels == 32 {
             var a: UInt128 = 0
             if parseReversedNibbles(p, from: keyStart, labels: 32, address: &a) {
-                // rbldnsd maps IPv4-mapped (::ffff:0:0/96) and 6to4 (2002::/16) addresses to IPv4.
-                let mapped = a >> 32 == 0xFFFF
+                // rbldnsd datasets: IPv4-mapped (::ffff:0:0/96) and 6to4 (2002::/16) addresses are
+                // looked up in the IPv4 data (a mapped one only there).
+                let mapped = ipv4InIPv6 && a >> 32 == 0xFFFF
                 if ds.hasIPv6 && !mapped {
                     let (ref, table) = Self.ipv6(ds, a)
                     if ref.isListed {
@@ -246,7 +248,7 @@ public struct Responder: Sendable {
                         addValues(&w, &ctx, table: table, ref: ref, key: .ipv6(a), ttl: ds.ttl)
                     }
                 }
-                if ds.hasIPv4 && (mapped || a >> 112 == 0x2002) {
+                if ipv4InIPv6 && (mapped || a >> 112 == 0x2002) {
                     let v4 = UInt32(truncatingIfNeeded: mapped ? a : a >> 80)
                     let (ref, table) = Self.ipv4(ds, v4)
                     if ref.isListed {
@@ -289,6 +291,13 @@ public struct Responder: Sendable {
         return (ds.ipv6.lookup(a), ds.ipValues)
     }
 
+    /// The IPv6 spaces whose names rbldnsd answers from IPv4 data, and where the IPv4 address
+    /// sits in them: ::ffff:a.b.c.d (the low 32 bits) and 2002:aabb:ccdd::/48 (bits 80-111).
+    static let ipv4Spaces: [(first: UInt128, last: UInt128, shift: UInt128)] = [
+        (UInt128(0xFFFF) << 32, UInt128(0xFFFF) << 32 | 0xFFFF_FFFF, 0),
+        (UInt128(0x2002) << 112, UInt128(0x2002) << 112 | (UInt128(1) << 112 - 1), 80),
+    ]
+
     /// RFC 8020: a name with listed names below it exists; it answers NODATA, not NXDOMAIN.
     private func isEmptyNonTerminal(
         _ ds: ZoneDataset, p: UnsafeRawBufferPointer, keyStart: Int, keyLength: Int, keyLabels: Int
@@ -308,6 +317,25 @@ public struct Responder: Sendable {
                 let span = UInt128.max >> (4 * UInt128(keyLabels))
                 if ds.ipv6.anyListed(from: a, through: a | span) || ds.delta?.ipv6.anyListed(from: a, through: a | span) == true {
                     return true
+                }
+            }
+        }
+        if ds.hasIPv4 && ds.answersIPv4InIPv6 && keyLabels < 32 {
+            // Above the IPv4-mapped and 6to4 names that answer from the IPv4 data.
+            var a: UInt128 = 0
+            if parseReversedNibbles(p, from: keyStart, labels: keyLabels, address: &a) {
+                let last = a | UInt128.max >> (4 * UInt128(keyLabels))
+                for space in Self.ipv4Spaces {
+                    let lo = max(a, space.first)
+                    let hi = min(last, space.last)
+                    guard lo <= hi else { continue }
+                    let from = UInt32(truncatingIfNeeded: lo >> space.shift)
+                    let through = UInt32(truncatingIfNeeded: hi >> space.shift)
+                    if ds.ipv4.anyListed(from: from, through: through)
+                        || ds.delta?.ipv4.anyListed(from: from, through: through) == true
+                    {
+                        return true
+                    }
                 }
             }
         }

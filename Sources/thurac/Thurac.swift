@@ -49,26 +49,40 @@ func makeLogger(verbose: Bool = false) -> Logger {
     return logger
 }
 
-/// `HOST:PORT`, `[v6]:PORT`, `HOST` or `:PORT`.
-func parseEndpoint(_ text: String, defaultHost: String = "127.0.0.1", defaultPort: UInt16 = 5300) throws
-    -> UDPWorkers.Endpoint
-{
+/// `HOST:PORT`, `[v6]:PORT`, `HOST` or `:PORT`: the host and the port as written.
+func splitEndpoint(_ text: String, defaultHost: String, defaultPort: UInt16) throws -> (host: String, port: String) {
     if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
         let host = String(text[text.index(after: text.startIndex)..<close])
         let rest = text[text.index(after: close)...]
-        if rest.isEmpty { return .init(host: host, port: defaultPort) }
-        guard rest.hasPrefix(":"), let port = UInt16(rest.dropFirst()) else {
-            throw CommandFailure("invalid listen address '\(text)'")
-        }
-        return .init(host: host, port: port)
+        if rest.isEmpty { return (host, String(defaultPort)) }
+        guard rest.hasPrefix(":"), rest.count > 1 else { throw CommandFailure("invalid listen address '\(text)'") }
+        return (host, String(rest.dropFirst()))
     }
-    let colons = text.filter { $0 == ":" }.count
-    if colons == 1, let i = text.lastIndex(of: ":") {
-        guard let port = UInt16(text[text.index(after: i)...]) else { throw CommandFailure("invalid port in '\(text)'") }
+    if text.filter({ $0 == ":" }).count == 1, let i = text.lastIndex(of: ":") {
         let host = String(text[..<i])
-        return .init(host: host.isEmpty ? defaultHost : host, port: port)
+        let port = String(text[text.index(after: i)...])
+        guard !port.isEmpty else { throw CommandFailure("invalid port in '\(text)'") }
+        return (host.isEmpty ? defaultHost : host, port)
     }
-    return .init(host: text.isEmpty ? defaultHost : text, port: defaultPort)
+    return (text.isEmpty ? defaultHost : text, String(defaultPort))
+}
+
+/// One address with a numeric port (the HTTP listener; NIO resolves its host name).
+func parseEndpoint(_ text: String, defaultHost: String = "127.0.0.1", defaultPort: UInt16 = 5300) throws
+    -> UDPWorkers.Endpoint
+{
+    let (host, port) = try splitEndpoint(text, defaultHost: defaultHost, defaultPort: defaultPort)
+    guard let number = UInt16(port) else { throw CommandFailure("invalid port in '\(text)'") }
+    return .init(host: host, port: number)
+}
+
+/// Where DNS listens for one `--listen` value: a host name stands for each of its addresses and
+/// the port may be a service name, as rbldnsd's `-b` takes them.
+func listenEndpoints(_ text: String, defaultHost: String = "127.0.0.1", defaultPort: UInt16 = 5300) throws
+    -> [UDPWorkers.Endpoint]
+{
+    let (host, port) = try splitEndpoint(text, defaultHost: defaultHost, defaultPort: defaultPort)
+    do { return try UDPWorkers.Endpoint.resolving(host: host, port: port) } catch { throw CommandFailure("\(error)") }
 }
 
 struct Serve: ParsableCommand {
@@ -116,7 +130,7 @@ struct Serve: ParsableCommand {
         if zone.isEmpty {
             // The default way thurac runs: the configured zones, from the store, changes live.
             let settings = try loadSettings(config)
-            let endpoints = try (listen.isEmpty ? settings.dnsListen : listen).map { try parseEndpoint($0) }
+            let endpoints = try (listen.isEmpty ? settings.dnsListen : listen).flatMap { try listenEndpoints($0) }
             var cfg = DNSServer.Configuration(endpoints: endpoints)
             cfg.checkInterval = min(check, 0.25)
             cfg.queryLogPath = queryLog
@@ -169,7 +183,7 @@ struct Serve: ParsableCommand {
         for z in zone {
             do { specs.append(try ZoneSpec(parsing: z)) } catch { throw CommandFailure("--zone \(error)") }
         }
-        let endpoints = try (listen.isEmpty ? ["127.0.0.1:5300"] : listen).map { try parseEndpoint($0) }
+        let endpoints = try (listen.isEmpty ? ["127.0.0.1:5300"] : listen).flatMap { try listenEndpoints($0) }
         var cfg = DNSServer.Configuration(endpoints: endpoints)
         guard let t = DatasetLoader.parseTime(Array(ttl.utf8)) else { throw CommandFailure("invalid --ttl '\(ttl)'") }
         var load = LoadOptions()

@@ -131,3 +131,38 @@ import Testing
         #expect(DatasetLoader.parseTime(Array("9x".utf8)) == nil)
     }
 }
+
+/// rbldnsd warns about a prefix given twice in an ip4trie, ip6trie or acl dataset, naming the
+/// file, the line of the later one and the prefix ("duplicated entry for 1.2.3.0/24"); the first
+/// one read stays.
+@Suite struct DuplicateEntryTests {
+    @Test(arguments: [
+        ("duplicates.ip4trie", DatasetType.ip4trie, [(4, "1.2.3.0/24"), (5, "5.6.7.8/32")]),
+        ("duplicates.ip6trie", .ip6trie, [(2, "2001:db8::/32"), (4, "2001:db8:1::1/128")]),
+        ("duplicates.acl", .acl, [(3, "10.0.0.0/8"), (5, "2001:db8::/48")]),
+    ])
+    func warnsOncePerLaterDuplicate(_ file: String, _ type: DatasetType, _ expected: [(Int, String)]) throws {
+        let loaded = try DatasetSyntaxTests.load(file, type)
+        let duplicates = loaded.warnings.filter { $0.message.hasPrefix("duplicated entry") }
+        #expect(duplicates.map(\.line) == expected.map(\.0), "\(loaded.warnings)")
+        #expect(duplicates.map(\.message) == expected.map { "duplicated entry for \($0.1)" })
+        #expect(duplicates.allSatisfy { $0.file.hasSuffix(file) })
+        #expect(duplicates.map(\.description).first?.contains("\(file):\(expected[0].0): duplicated entry for") == true)
+    }
+
+    @Test func theFirstOfTwoStays() throws {
+        let ds = try DatasetSyntaxTests.load("duplicates.ip4trie", .ip4trie).parts[0].dataset
+        #expect(DatasetSyntaxTests.answers(ds, "1.2.3.200") == ["3:first"])
+        #expect(DatasetSyntaxTests.answers(ds, "1.2.3.1") == ["2:"], "the /25 is more specific")
+    }
+
+    @Test func aPrefixRepeatedInASecondFileIsADuplicateToo() throws {
+        let v = DatasetSyntaxTests.vectors
+        let loaded = try DatasetLoader.load(
+            type: .ip4trie, files: [v.appendingPathComponent("duplicates.ip4trie").path, v.appendingPathComponent("duplicates.ip4trie").path],
+            options: LoadOptions())
+        let second = loaded.warnings.filter { $0.message == "duplicated entry for 1.2.3.0/24" }
+        #expect(second.count == 3)
+        #expect(second.map(\.line) == [4, 2, 4], "\(second)")
+    }
+}

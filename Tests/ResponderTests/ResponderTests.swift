@@ -93,6 +93,18 @@ import Testing
         #expect(decode(ask(mapped, 1).packet).answers.count == 1)
         let sixToFour = String(repeating: "0.", count: 20) + "7.0.4.6.3.3.6.c.2.0.0.2.bl.test"
         #expect(decode(ask(sixToFour, 1).packet).answers.count == 1)
+        // RFC 8020: the names above them exist (NODATA), as they would above any listed name;
+        // beside them, nothing does.
+        for above in [
+            "0.4.6.3.3.6.c.f.f.f.f" + String(repeating: ".0", count: 20), "f.f.f.f" + String(repeating: ".0", count: 20),
+            String(repeating: "0.", count: 19) + "0", "c.2.0.0.2", "2.0.0.2", "2",
+        ] {
+            let d = decode(ask(above + ".bl.test", 1).packet)
+            #expect(d.rcode == 0 && d.answers.isEmpty, "\(above): \(d)")
+        }
+        for beside in ["1.0.4.6.3.3.6.c.f.f.f.f" + String(repeating: ".0", count: 19), "d.2.0.0.2", "3.0.0.2", "1.0.0.2"] {
+            #expect(decode(ask(beside + ".bl.test", 1).packet).rcode == 3, "\(beside)")
+        }
     }
 
     @Test func accessListActions() {
