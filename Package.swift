@@ -50,6 +50,11 @@ let package = Package(
         .target(
             name: "Ingestion", dependencies: ["Store", "ListingKeys", "RBLDatasets", "Listings", "CZlib"],
             swiftSettings: strict),
+        // Spam reports by e-mail: MIME, Received chains, links, the Public Suffix List.
+        .target(
+            name: "MailIntake",
+            dependencies: ["Store", "ListingKeys", "CZlib", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict),
         // The store's published listings as zones: snapshots to serve, and dumps.
         .target(
             name: "Publishing", dependencies: ["Store", "ListingKeys", "Listings", "DNSWire"], swiftSettings: strict),
@@ -94,7 +99,7 @@ let package = Package(
         .target(
             name: "HTTPAPI",
             dependencies: [
-                "Store", "Ingestion", "Publishing", "ListingKeys", "ZoneConfig", "DNSTransport", "Listings",
+                "Store", "Ingestion", "MailIntake", "Publishing", "ListingKeys", "ZoneConfig", "DNSTransport", "Listings",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -110,7 +115,7 @@ let package = Package(
             name: "thurac",
             dependencies: [
                 "DNSTransport", "RBLDatasets", "Responder", "Store", "ListingKeys", "Ingestion", "Publishing", "ZoneConfig",
-                "ZoneTransfer", "HTTPAPI",
+                "ZoneTransfer", "HTTPAPI", "MailIntake",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -141,6 +146,9 @@ let package = Package(
             ],
             swiftSettings: strict),
         .testTarget(name: "ListingsTests", dependencies: ["Listings", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "MailIntakeTests", dependencies: ["MailIntake", "Store", "ListingKeys", "TestSupport"], exclude: ["Messages"],
+            swiftSettings: strict),
         .testTarget(
             name: "RBLDatasetsTests",
             dependencies: ["RBLDatasets", "Listings"],

@@ -143,7 +143,17 @@ extension ListingStore {
         source name: String, ttlOverride: Int?, now: Int, policy: Policy = Policy(),
         feed: (FeedWriter) throws -> Void
     ) throws -> IngestCounts {
+        try ingest(source: name, ttlOverride: ttlOverride, now: now, policy: policy, first: nil, feed: feed)
+    }
+
+    /// The same, with `first` run at the start of the transaction (what must be applied with
+    /// the feed or not at all: a reporter's new source, a stored message).
+    func ingest(
+        source name: String, ttlOverride: Int?, now: Int, policy: Policy, first: ((Database) throws -> Void)?,
+        feed: (FeedWriter) throws -> Void
+    ) throws -> IngestCounts {
         try pool.write { db in
+            try first?(db)
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM source WHERE name = ? AND removedAt IS NULL", arguments: [name])
             else { throw StoreError("no source named '\(name)'") }
             let source = Self.source(row)

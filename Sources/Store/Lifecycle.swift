@@ -116,7 +116,8 @@ extension ListingStore {
                     DELETE FROM delisting WHERE delistedAt < ? AND graceUntil < ? AND key NOT IN (SELECT key FROM listing);
                     DELETE FROM journal WHERE at < ?;
                     DELETE FROM serialHistory WHERE at < ?;
-                    """, arguments: [cut, cut, cut, now, cut, cut])
+                    DELETE FROM intakeMessage WHERE receivedAt < ?;
+                    """, arguments: [cut, cut, cut, now, cut, cut, cut])
             let n = try Int.fetchOne(db, sql: "SELECT count(*) FROM pruned") ?? 0
             try db.execute(sql: "DROP TABLE pruned")
             if n > 0 {

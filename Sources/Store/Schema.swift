@@ -140,6 +140,19 @@ enum Schema {
                     CREATE INDEX delistingRequest_status ON delistingRequest (status);
                     """)
         }
+        m.registerMigration("v7: forwarded spam messages") { db in
+            // The raw message as forwarded (zlib-compressed), kept for the retention period so
+            // a wrong block can be investigated (directive item 4c).
+            try db.execute(
+                sql: """
+                    CREATE TABLE intakeMessage (
+                      id INTEGER PRIMARY KEY AUTOINCREMENT, digest TEXT NOT NULL UNIQUE,
+                      receivedAt INTEGER NOT NULL, reporter TEXT NOT NULL, source TEXT NOT NULL, recipient TEXT,
+                      messageId TEXT, summary TEXT NOT NULL, size INTEGER NOT NULL, content BLOB NOT NULL);
+                    CREATE INDEX intakeMessage_reporter ON intakeMessage (reporter, receivedAt);
+                    CREATE INDEX intakeMessage_receivedAt ON intakeMessage (receivedAt);
+                    """)
+        }
         return m
     }
 }

@@ -24,6 +24,8 @@ public struct ThuracConfig: Sendable {
     public var keys: [String: TSIGKeyConfig] = [:]
     /// Zone transfer settings by zone name; a zone without any is not transferred.
     public var transfers: [String: TransferConfig] = [:]
+    /// Spam reports by e-mail (`thurac intake`).
+    public var intake = IntakeConfig()
 
     public init() {}
 
@@ -55,7 +57,7 @@ public struct ThuracConfig: Sendable {
     static func parse(_ root: TOMLTable, directory: String) throws -> ThuracConfig {
         var c = ThuracConfig()
         let top = Section(root, "")
-        try top.only(["store", "serve", "policy", "transfer", "zone"])
+        try top.only(["store", "serve", "policy", "transfer", "zone", "intake"])
         if let transfer = try top.table("transfer") {
             try transfer.only(["keys"])
             if let file = try transfer.string("keys") {
@@ -92,6 +94,38 @@ public struct ThuracConfig: Sendable {
             if let w = try policy.duration("public_window") { c.policy.publicWindow = w }
             if let g = try policy.duration("delisting_grace") { c.delistingGrace = g }
         }
+        if let intake = try top.table("intake") {
+            try intake.only(["trusted_relays", "mailboxes", "max_domains", "per_hour", "public_suffix_list"])
+            if let relays = try intake.strings("trusted_relays") {
+                for r in relays {
+                    let t = r.trimmingCharacters(in: .whitespaces).lowercased()
+                    let name = t.hasPrefix(".") ? String(t.dropFirst()) : t
+                    guard (try? KeySpec(parsing: t)) != nil || (name.contains(".") && (try? DomainName.wire(fromText: name)) != nil) else {
+                        throw ConfigError("intake.trusted_relays: '\(r)' is not an address, a CIDR or a host name")
+                    }
+                }
+                c.intake.trustedRelays = relays
+            }
+            if let boxes = try intake.table("mailboxes") {
+                for box in boxes.keys {
+                    guard box.contains("@"), let source = try boxes.string(box) else {
+                        throw ConfigError("intake.mailboxes: \"\(box)\" = \"SOURCE\" (a mailbox and a source name) is expected")
+                    }
+                    c.intake.mailboxes[box.lowercased()] = source
+                }
+            }
+            if let n = try intake.int("max_domains") {
+                guard n >= 1 else { throw ConfigError("intake.max_domains must be at least 1") }
+                c.intake.maxDomains = n
+            }
+            if let n = try intake.int("per_hour") {
+                guard n >= 1 else { throw ConfigError("intake.per_hour must be at least 1") }
+                c.intake.perHour = n
+            }
+            if let path = try intake.string("public_suffix_list") {
+                c.intake.publicSuffixList = path.hasPrefix("/") ? path : directory + "/" + path
+            }
+        }
         if let zones = try top.tables("zone") {
             c.zones = []
             for (i, z) in zones.enumerated() {
@@ -104,6 +138,19 @@ public struct ThuracConfig: Sendable {
         }
         return c
     }
+}
+
+/// `[intake]`: what `thurac intake` trusts and where its reports go (docs/intake.md).
+public struct IntakeConfig: Sendable, Equatable {
+    /// The province's own mail relays: addresses, CIDRs, host names (`.example.vn`: below it).
+    public var trustedRelays: [String] = []
+    /// Recipient mailbox → source name its reports count as.
+    public var mailboxes: [String: String] = [:]
+    public var maxDomains = 50
+    public var perHour = 20
+    public var publicSuffixList = "/usr/share/publicsuffix/public_suffix_list.dat"
+
+    public init() {}
 }
 
 enum ZoneSection {

@@ -18,7 +18,8 @@ struct Thurac: ParsableCommand {
         abstract: "The provincial anti-spam blocklist: an authoritative DNSBL server and its tools.",
         subcommands: [
             Serve.self, RbldnsdCompat.self, SourcesCommand.self, IngestCommand.self, ExpireCommand.self, AllowCommand.self,
-            DelistCommand.self, RestoreCommand.self, LookupCommand.self, DumpCommand.self, ReportCommand.self, RequestsCommand.self,
+            DelistCommand.self, RestoreCommand.self, LookupCommand.self, DumpCommand.self, ReportCommand.self, RequestsCommand.self, IntakeCommand.self,
+            MessagesCommand.self,
         ]
     )
 }
