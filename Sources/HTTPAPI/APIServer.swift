@@ -5,6 +5,7 @@ import Hummingbird
 import Ingestion
 import ListingKeys
 import Logging
+import MailIntake
 import NIOCore
 import Publishing
 import ServiceLifecycle
@@ -32,6 +33,9 @@ public struct APIServer: Sendable {
     let logger: Logger
     let clock: @Sendable () -> Int
     let limiter: ReportLimiter
+    /// How forwarded spam is read (`message/rfc822` reports); nil when the Public Suffix List
+    /// cannot be read, and such reports are refused with the reason.
+    let intake: Result<IntakeSettings, any Error>
 
     public init(
         store: ListingStore, config: ThuracConfig, metrics: APIMetrics, options: Options = Options(), logger: Logger,
@@ -44,6 +48,13 @@ public struct APIServer: Sendable {
         self.logger = logger
         self.clock = clock
         limiter = ReportLimiter(burst: options.publicReportBurst, perHour: options.publicReportsPerHour)
+        intake = Result {
+            var s = IntakeSettings(
+                trustedRelays: try TrustedRelays(config.intake.trustedRelays),
+                suffixes: try PublicSuffixList(path: config.intake.publicSuffixList))
+            s.maxDomains = config.intake.maxDomains
+            return s
+        }
     }
 
     /// The application, a service to run in the server's service group. `onRunning` gets the

@@ -2,9 +2,12 @@ import Foundation
 import Hummingbird
 import Ingestion
 import ListingKeys
+import Logging
+import MailIntake
 import NIOCore
 import Store
 import Synchronization
+import ZoneConfig
 
 /// The request context of the API: Hummingbird's, plus the client's address (public reports
 /// are counted and rate-limited per address).
@@ -75,6 +78,8 @@ extension APIServer {
     /// when enough distinct reporters agree), rate-limited per address.
     func report(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let source: String
+        let type = request.headers[.contentType]?.lowercased() ?? ""
+        let forwarded = type.hasPrefix("message/rfc822") || type.hasPrefix("message/global")
         if request.headers[.authorization] != nil {
             do { source = try await authenticate(request).name } catch let e as APIError { return try e.response() }
         } else {
@@ -83,15 +88,22 @@ extension APIServer {
                 r.headers[.retryAfter] = "60"
                 return r
             }
-            do { source = try await publicSource(for: context.client) } catch {
-                return try APIError(.internalServerError, "\(error)").response()
+            if forwarded {
+                // Made with the message's reports, in their transaction.
+                source = Self.publicSourceName(for: context.client)
+            } else {
+                do { source = try await publicSource(for: context.client) } catch {
+                    return try APIError(.internalServerError, "\(error)").response()
+                }
             }
+        }
+        if forwarded {
+            return try await forwardedMessage(request, source: source, publicReporter: request.headers[.authorization] == nil, client: context.client)
         }
         let body: ByteBuffer
         do { body = try await request.body.collect(upTo: min(options.maxBody, 1 << 20)) } catch is NIOTooManyBytesError {
             return try APIError(.contentTooLarge, "a report is at most 1 MiB").response()
         }
-        let type = request.headers[.contentType]?.lowercased() ?? ""
         let feed: [UInt8]
         let format: FeedFormat
         if type.hasPrefix("message/") || type.hasPrefix("multipart/report") {
@@ -116,9 +128,56 @@ extension APIServer {
         return try await ingest(.bytes(feed), source: source, format: format)
     }
 
+    /// A forwarded spam message (`Content-Type: message/rfc822`), read as `thurac intake` reads
+    /// one, up to 10 MiB; the reporter is the client (or the token's source).
+    func forwardedMessage(_ request: Request, source: String, publicReporter: Bool, client: String) async throws -> Response {
+        let settings: IntakeSettings
+        switch intake {
+        case .success(let s): settings = s
+        case .failure(let e): return try APIError(.serviceUnavailable, "forwarded messages cannot be read here: \(e)").response()
+        }
+        let body: ByteBuffer
+        do { body = try await request.body.collect(upTo: min(options.maxBody, 10 << 20)) } catch is NIOTooManyBytesError {
+            return try APIError(.contentTooLarge, "a forwarded message is at most 10 MiB").response()
+        }
+        let raw = Array(body.readableBytesView)
+        let (store, now, policy) = (self.store, clock(), config.policy)
+        let outcome = await offLoop { () -> Result<MailIntake.Result, any Error> in
+            var reader = MailIntake(store: store, settings: settings)
+            reader.policy = policy
+            return Result {
+                try reader.accept(
+                    raw, reporter: publicReporter ? client : "source:\(source)", source: source, publicReporter: publicReporter,
+                    recipient: nil, category: nil, limited: false, now: now)
+            }
+        }
+        switch outcome {
+        case .success(let r):
+            guard let counts = r.counts else { return try APIError(.badRequest, r.summary).response() }
+            metrics.ingested(source: source, counts)
+            // Built before the call: Swift 6.3 crashed reading values across an await in the autoclosure.
+            let line = "forwarded message from \(source) over HTTP: \(r.summary)"
+            logger.info("\(line)")
+            return try json(.ok, FeedAnswer(source: source, format: "message", counts: counts))
+        case .failure(let e as IntakeError):
+            return try APIError(.badRequest, e.description).response()
+        case .failure(let e) where ListingStore.isUnavailable(e):
+            var r = try APIError(.serviceUnavailable, "the store is busy; nothing was recorded, try again").response()
+            r.headers[.retryAfter] = "5"
+            return r
+        case .failure(let e):
+            return try APIError(.internalServerError, "\(e)").response()
+        }
+    }
+
+    /// A public reporter's source name: one per client address.
+    static func publicSourceName(for client: String) -> String {
+        "public-" + String(client.map { $0.isLetter || $0.isNumber || $0 == "." ? $0 : "-" })
+    }
+
     /// The store source of a public reporter: one per client address, created on its first report.
     func publicSource(for client: String) async throws -> String {
-        let name = "public-" + String(client.map { $0.isLetter || $0.isNumber || $0 == "." ? $0 : "-" })
+        let name = Self.publicSourceName(for: client)
         let (store, now) = (self.store, clock())
         return try await offLoop {
             if try store.source(named: name) == nil {

@@ -24,50 +24,67 @@ public struct MailIntake {
 
     public struct Result: Sendable {
         public var analyses: [SpamAnalysis]
-        public var source: String?
-        public var counts: IngestCounts?
+        public var source: String? = nil
+        public var counts: IngestCounts? = nil
         public var digest: String
         /// One line: what was found and what was done with it.
         public var summary: String
+        /// More messages from the reporter this hour than `perHour`: nothing was recorded.
+        public var rateLimited = false
     }
 
-    /// One message as an MTA delivers it. Throws `IntakeError.notAMessage` for input that is
-    /// not a message at all; store errors come through as they are (the caller tells busy or
-    /// unwritable, which the MTA should retry, from the rest).
+    /// One message as an MTA delivers it: the reporter is the forwarder (`sender`), or the
+    /// source the recipient mailbox is bound to. Throws `IntakeError.notAMessage` for input
+    /// that is not a message at all; store errors come through as they are (the caller tells
+    /// busy or unwritable, which the MTA should retry, from the rest).
     public func accept(
         _ raw: [UInt8], sender: String?, recipient: String?, category: Category?, now: Int
     ) throws -> Result {
         guard MIMEEntity.looksLikeMessage(raw) else { throw IntakeError.notAMessage }
-        let digest = HexText.encode(Array(SHA256.hash(data: raw)))
         let forwarder = sender.flatMap(ForwardedSpam.mailbox)?.lowercased()
-        let message = MIMEEntity.parse(raw)
-        let analyses = ForwardedSpam.analyse(message, forwarder: forwarder, settings: settings)
-        var result = Result(analyses: analyses, digest: digest, summary: "")
         let bound = recipient.flatMap { mailboxes[$0.lowercased()] }
-        guard let reporter = bound.map({ _ in forwarder ?? recipient! }) ?? forwarder else {
-            result.summary = "no forwarder address (a bounce?): nothing recorded"
-            return result
+        guard let reporter = forwarder ?? (bound != nil ? recipient?.lowercased() : nil) else {
+            var r = Result(analyses: [], digest: Self.digest(raw), summary: "")
+            r.summary = "no forwarder address (a bounce?): nothing recorded"
+            return r
         }
-        let source = bound ?? Self.publicSourceName(reporter)
-        result.source = source
+        return try accept(
+            raw, reporter: reporter, source: bound ?? Self.publicSourceName(reporter), publicReporter: bound == nil,
+            recipient: recipient, category: category, limited: bound == nil, now: now)
+    }
+
+    /// One message for a known reporter and source (the API: the client, or a token's source).
+    /// `limited`: at most `perHour` messages an hour from the reporter are counted.
+    public func accept(
+        _ raw: [UInt8], reporter: String, source: String, publicReporter: Bool, recipient: String?, category: Category?,
+        limited: Bool, now: Int
+    ) throws -> Result {
+        guard MIMEEntity.looksLikeMessage(raw) else { throw IntakeError.notAMessage }
+        let digest = Self.digest(raw)
+        let forwarder = reporter.contains("@") ? reporter : nil
+        let analyses = ForwardedSpam.analyse(MIMEEntity.parse(raw), forwarder: forwarder, settings: settings)
+        var result = Result(analyses: analyses, source: source, digest: digest, summary: "")
         let reports = Self.reports(analyses, category: category, digest: digest)
         let found = Self.describe(analyses)
         guard !reports.isEmpty else {
             result.summary = "\(found): nothing to report"
             return result
         }
-        if bound == nil, try store.intakeCount(reporter: reporter, since: now - 3600) >= perHour {
+        if limited, try store.intakeCount(reporter: reporter, since: now - 3600) >= perHour {
             result.summary = "\(found): \(reporter) sent more than \(perHour) reports this hour; not counted"
+            result.rateLimited = true
             return result
         }
         let record = IntakeRecord(
             digest: digest, reporter: reporter, recipient: recipient?.lowercased(), messageID: analyses.first?.messageID,
             summary: found, size: raw.count, compressed: try Self.compress(raw))
-        let counts = try store.ingestMessage(record, reports: reports, source: source, publicReporter: bound == nil, now: now, policy: policy)
+        let counts = try store.ingestMessage(record, reports: reports, source: source, publicReporter: publicReporter, now: now, policy: policy)
         result.counts = counts
         result.summary = "\(found): \(counts) (source \(source), message \(digest.prefix(12)))"
         return result
     }
+
+    static func digest(_ raw: [UInt8]) -> String { HexText.encode(Array(SHA256.hash(data: raw))) }
 
     /// The reports of a forward: the source address, the senders and their domains, the
     /// spamvertised domains; advertising-labelled mail in that category unless one was chosen.
@@ -78,7 +95,11 @@ public struct MailIntake {
             let category = chosen ?? (a.advertisingLabel != nil ? .advertising : .spam)
             var evidence = "e-mail report, message \(digest.prefix(12))"
             if let id = a.messageID { evidence += ", Message-ID \(id.prefix(200))" }
-            if let hop = a.hop { evidence += ", hop: \(hop.raw.prefix(300))" }
+            // The hop as "address (name) to receiver": not the whole field, whose `for <...>`
+            // names the forwarder.
+            if let hop = a.hop, let address = hop.addressText {
+                evidence += ", hop: \(address) (\(hop.host ?? "no name")) to \(hop.by ?? "an unnamed server")"
+            }
             if let label = a.advertisingLabel { evidence += ", labelled \(label)" }
             func add(_ text: String, _ reason: String) {
                 guard let key = try? KeySpec(parsing: text), seen.insert(key.description).inserted else { return }
@@ -104,21 +125,10 @@ public struct MailIntake {
         }.joined(separator: "; ")
     }
 
-    /// `mail-` and the address in the letters a source name takes (`@` as `_at_`), with a
-    /// digest when anything else had to be replaced, so two addresses never share a source.
+    /// `mail-` and a digest of the forwarder's address: distinct per address, and no citizen's
+    /// address in what a public lookup shows (`thurac messages list` names the reporter).
     public static func publicSourceName(_ address: String) -> String {
-        var name = ""
-        var replaced = false
-        for c in address.lowercased() {
-            if c == "@" { name += "_at_" } else if c.isASCII && (c.isLetter || c.isNumber || c == "." || c == "-" || c == "_") { name.append(c) } else {
-                name.append("-")
-                replaced = true
-            }
-        }
-        if replaced || name.count > 50 {
-            name = String(name.prefix(40)) + "-" + HexText.encode(Array(SHA256.hash(data: Array(address.lowercased().utf8)))).prefix(8)
-        }
-        return "mail-" + name
+        "mail-" + HexText.encode(Array(SHA256.hash(data: Array(address.lowercased().utf8)))).prefix(12)
     }
 
     static func compress(_ raw: [UInt8]) throws -> [UInt8] {

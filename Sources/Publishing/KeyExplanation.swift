@@ -45,6 +45,9 @@ public struct KeyExplanation: Sendable, Codable, Equatable {
         public var source: String
         public var kind: String
         public var lastSeen: String
+        /// The newest evidence of the source's reports on the key (an e-mail report: the spam's
+        /// Message-ID, the hop, the stored message).
+        public var evidence: String?
     }
 
     public var key: String
@@ -66,7 +69,7 @@ public struct KeyExplanation: Sendable, Codable, Equatable {
             Delisted(at: ISOTime.format($0.at), by: $0.by, reason: $0.reason, graceUntil: $0.graceUntil > at ? ISOTime.format($0.graceUntil) : nil)
         }
         let reporters = try store.reporters(key: spec.description).map {
-            Reporter(source: $0.source, kind: $0.kind, lastSeen: ISOTime.format($0.seen))
+            Reporter(source: $0.source, kind: $0.kind, lastSeen: ISOTime.format($0.seen), evidence: $0.evidence)
         }
         let published = (rows + wider).contains { $0.state == "published" && !$0.key.hasPrefix("!") }
         return KeyExplanation(
@@ -106,7 +109,7 @@ public struct KeyExplanation: Sendable, Codable, Equatable {
         if let d = delisting {
             out.append("  delisted \(d.at) by \(d.by): \(d.reason)\(d.graceUntil.map { "; untrusted reports are held back until \($0)" } ?? "")")
         }
-        for r in reporters { out.append("  reported by \(r.source) (\(r.kind)), last \(r.lastSeen)") }
+        for r in reporters { out.append("  reported by \(r.source) (\(r.kind)), last \(r.lastSeen)\(r.evidence.map { "; evidence: \($0)" } ?? "")") }
         for l in coveredBy { out.append("covered by " + Self.line(l, as: l.key)) }
         return out
     }

@@ -337,15 +337,17 @@ extension ListingStore {
     }
 
     /// Sources that reported a key, with when they last saw it.
-    public func reporters(key: String) throws -> [(source: String, kind: String, seen: Int)] {
+    public func reporters(key: String) throws -> [(source: String, kind: String, seen: Int, evidence: String?)] {
         try pool.read { db in
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT source.name, source.kind, max(report.seenAt) AS seen FROM report
-                    JOIN source ON source.id = report.sourceId WHERE report.key = ? GROUP BY source.id ORDER BY source.name
+                    SELECT source.name, source.kind, max(report.seenAt) AS seen,
+                      (SELECT r.evidence FROM report r WHERE r.key = report.key AND r.sourceId = source.id AND r.evidence IS NOT NULL
+                       ORDER BY r.seenAt DESC LIMIT 1) AS evidence
+                    FROM report JOIN source ON source.id = report.sourceId WHERE report.key = ? GROUP BY source.id ORDER BY source.name
                     """, arguments: [key]
-            ).map { ($0["name"], $0["kind"], $0["seen"]) }
+            ).map { ($0["name"], $0["kind"], $0["seen"], $0["evidence"]) }
         }
     }
 }

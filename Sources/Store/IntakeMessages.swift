@@ -5,7 +5,8 @@ import ListingKeys
 /// A forwarded spam message as the store keeps it (SPEC §5 `intake`): who forwarded it, what
 /// was taken from it, and the message itself, compressed by the caller.
 public struct IntakeRecord: Sendable, Equatable {
-    /// SHA-256 of the raw message, hex: the message's reference in its reports' evidence.
+    /// SHA-256 of the raw message, hex: the message's reference in its reports' evidence (kept
+    /// once per reporter).
     public var digest: String
     /// The forwarder's address (envelope sender of the forward), or the API client.
     public var reporter: String
@@ -60,7 +61,7 @@ extension ListingStore {
                 try db.execute(
                     sql: """
                         INSERT INTO intakeMessage (digest, receivedAt, reporter, source, recipient, messageId, summary, size, content)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (digest) DO NOTHING
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (digest, reporter) DO NOTHING
                         """,
                     arguments: [m.digest, now, m.reporter, source, m.recipient, m.messageID, m.summary, m.size, Data(m.compressed)])
             },

@@ -146,9 +146,10 @@ enum Schema {
             try db.execute(
                 sql: """
                     CREATE TABLE intakeMessage (
-                      id INTEGER PRIMARY KEY AUTOINCREMENT, digest TEXT NOT NULL UNIQUE,
+                      id INTEGER PRIMARY KEY AUTOINCREMENT, digest TEXT NOT NULL,
                       receivedAt INTEGER NOT NULL, reporter TEXT NOT NULL, source TEXT NOT NULL, recipient TEXT,
-                      messageId TEXT, summary TEXT NOT NULL, size INTEGER NOT NULL, content BLOB NOT NULL);
+                      messageId TEXT, summary TEXT NOT NULL, size INTEGER NOT NULL, content BLOB NOT NULL,
+                      UNIQUE (digest, reporter));
                     CREATE INDEX intakeMessage_reporter ON intakeMessage (reporter, receivedAt);
                     CREATE INDEX intakeMessage_receivedAt ON intakeMessage (receivedAt);
                     """)

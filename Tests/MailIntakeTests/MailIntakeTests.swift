@@ -169,3 +169,85 @@ import Testing
         #expect(LinkHosts.hosts(in: html, html: true, limit: 10) == ["evil.example", "bit.ly", "www.plain.example", "defanged.example"])
     }
 }
+
+/// Forwards into a store: one report per key and reporter, the public policy, bound mailboxes,
+/// the per-forwarder limit, the kept message.
+@Suite struct IntakeStoreTests {
+    let store: ListingStore
+    let intake: MailIntake
+    let t0 = 1_800_000_000
+
+    init() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("thurac-intake-\(UUID().uuidString)/t.db").path
+        store = try ListingStore(path: path)
+        _ = try store.addSource(name: "vnpt", kind: .isp, ttl: nil, now: t0, actor: "test")
+        var i = MailIntake(store: store, settings: ForwardedSpamTests.settings)
+        i.mailboxes = ["spam@vnpt.vn": "vnpt"]
+        i.perHour = 3
+        intake = i
+    }
+
+    func state(_ key: String) throws -> [String] { try store.listings(key: key).map(\.state) }
+
+    @Test func threeForwardersPublishTheSource() throws {
+        let raw = try ForwardedSpamTests.load("attachment.eml")
+        for (n, forwarder) in ["a@gmail.com", "b@gmail.com", "c@yahoo.example"].enumerated() {
+            let r = try intake.accept(raw, sender: forwarder, recipient: "spam@thurac.ninhthuan.gov.vn", category: nil, now: t0 + n)
+            #expect(r.counts != nil, "\(r.summary)")
+            #expect(try state("203.0.113.7") == [n < 2 ? "pending" : "published"], "after \(n + 1) forwarder(s)")
+        }
+        // Labelled [QC]: advertising; the sender's hashed address and domain are reported too.
+        #expect(try store.listings(key: "203.0.113.7").map(\.category) == ["advertising"])
+        #expect(try state("promo@spam-sender.example") == ["published"])
+        #expect(try state("spam-sender.example") == ["published"])
+        #expect(try state("example.com.vn") == ["published"])
+        // A public lookup names no forwarder; the evidence names the spam and the hop.
+        let reporters = try store.reporters(key: "203.0.113.7")
+        #expect(reporters.count == 3 && reporters.allSatisfy { $0.source.hasPrefix("mail-") && !$0.source.contains("gmail") })
+        let evidence = try #require(reporters.first?.evidence)
+        #expect(evidence.contains("Message-ID <20261130.spam.1@spam-sender.example>"), "\(evidence)")
+        #expect(evidence.contains("hop: 203.0.113.7 (no name) to mx1.vnpt.vn") && !evidence.contains("victim@"), "\(evidence)")
+        // The message is kept, as forwarded.
+        let kept = try store.intakeMessages()
+        #expect(kept.count == 3 && kept.allSatisfy { $0.record.messageID == "<20261130.spam.1@spam-sender.example>" })
+        let first = try #require(try store.intakeMessage(String(kept[2].record.digest.prefix(12))))
+        #expect(try MailIntake.decompress(first.record.compressed, size: first.record.size) == raw)
+        #expect(first.record.reporter == "a@gmail.com")
+    }
+
+    @Test func aMailboxBoundToAnISPPublishesAtOnce() throws {
+        let r = try intake.accept(try ForwardedSpamTests.load("ipv6.eml"), sender: "customer@fpt.example", recipient: "Spam@VNPT.vn", category: .malware, now: t0)
+        #expect(r.source == "vnpt")
+        #expect(try state("2001:db8:5::7") == ["published"])
+        #expect(try store.listings(key: "2001:db8:5::7").map(\.category) == ["malware"], "the category asked for wins")
+    }
+
+    @Test func theForwarderLimitCountsNothingMore() throws {
+        let raw = try ForwardedSpamTests.load("windows-1258.eml")
+        for n in 0..<3 {
+            #expect(try intake.accept(raw + Array("\n\(n)".utf8), sender: "busy@gmail.com", recipient: nil, category: nil, now: t0 + n).counts != nil)
+        }
+        let fourth = try intake.accept(raw + Array("\n4".utf8), sender: "busy@gmail.com", recipient: nil, category: nil, now: t0 + 10)
+        #expect(fourth.rateLimited && fourth.counts == nil)
+        #expect(try store.intakeMessages().count == 3)
+        // An hour later it counts again.
+        #expect(try intake.accept(raw + Array("\n5".utf8), sender: "busy@gmail.com", recipient: nil, category: nil, now: t0 + 3700).counts != nil)
+    }
+
+    @Test func nothingToReportRecordsNothing() throws {
+        let r = try intake.accept(try ForwardedSpamTests.load("private-hop.eml"), sender: "x@vnpt.vn", recipient: nil, category: nil, now: t0)
+        #expect(r.counts == nil && r.summary.contains("nothing to report"))
+        #expect(try store.intakeMessages().isEmpty)
+        #expect(try store.sources().map(\.name) == ["vnpt"], "no reporter source made for nothing")
+        #expect(throws: IntakeError.notAMessage) {
+            try intake.accept(try ForwardedSpamTests.load("not-a-message.txt"), sender: "x@vnpt.vn", recipient: nil, category: nil, now: t0)
+        }
+    }
+
+    @Test func allowlistedDomainsAreNotReported() throws {
+        try store.allow(try KeySpec(parsing: "bit.ly"), reason: "shortener", now: t0, actor: "test")
+        let r = try intake.accept(try ForwardedSpamTests.load("attachment.eml"), sender: "a@gmail.com", recipient: nil, category: nil, now: t0)
+        #expect(r.counts?.allowlisted == 1, "\(r.summary)")
+        #expect(try store.listings(key: "bit.ly").isEmpty)
+    }
+}
