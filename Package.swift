@@ -147,7 +147,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(name: "ListingsTests", dependencies: ["Listings", "TestSupport"], swiftSettings: strict),
         .testTarget(
-            name: "MailIntakeTests", dependencies: ["MailIntake", "Store", "ListingKeys", "TestSupport"], exclude: ["Messages"],
+            name: "MailIntakeTests", dependencies: ["MailIntake", "Store", "ListingKeys", "TestSupport"], exclude: ["Messages", "Corpus"],
             swiftSettings: strict),
         .testTarget(
             name: "RBLDatasetsTests",

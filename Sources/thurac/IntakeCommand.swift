@@ -47,6 +47,14 @@ struct IntakeCommand: ParsableCommand {
         if code != SysExit.ok { throw ExitCode(code) }
     }
 
+    /// Postfix local(8) runs an aliases(5) pipe with the envelope in the environment (SENDER,
+    /// ORIGINAL_RECIPIENT): used when the options are not given.
+    static func environment(_ name: String) -> String? {
+        ProcessInfo.processInfo.environment[name].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    var mailbox: String? { recipient ?? Self.environment("ORIGINAL_RECIPIENT") ?? Self.environment("RECIPIENT") }
+
     func fail(_ code: Int32, _ message: String) -> Int32 {
         FileHandle.standardError.write(Data("thurac intake: \(message)\n".utf8))
         return code
@@ -86,7 +94,7 @@ struct IntakeCommand: ParsableCommand {
 
         func one(_ raw: [UInt8], sender: String?) -> (code: Int32, line: String) {
             do {
-                let r = try intake.accept(raw, sender: sender, recipient: recipient, category: chosen, now: at)
+                let r = try intake.accept(raw, sender: sender, recipient: mailbox, category: chosen, now: at)
                 return (SysExit.ok, r.summary)
             } catch let e as IntakeError where e == .notAMessage {
                 return (SysExit.dataError, e.description)
@@ -99,7 +107,7 @@ struct IntakeCommand: ParsableCommand {
 
         if mbox == nil && maildir == nil {
             let raw = [UInt8](FileHandle.standardInput.readDataToEndOfFile())
-            let (code, line) = one(raw, sender: sender)
+            let (code, line) = one(raw, sender: sender ?? Self.environment("SENDER"))
             if code == SysExit.ok { print(line) } else { return fail(code, line) }
             return code
         }

@@ -26,6 +26,8 @@ struct APITests {
             }
             var toml = try String(contentsOf: APITests.repo.appendingPathComponent("Zones/thurac.toml"), encoding: .utf8)
             toml = toml.replacingOccurrences(of: "path = \"var/thurac.db\"", with: "path = \"\(dir)/thurac.db\"")
+            // The province's relays, for forwarded messages (docs/intake.md).
+            toml += "\n[intake]\ntrusted_relays = [\"198.51.100.0/24\", \".vnpt.vn\"]\n"
             config = dir + "/thurac.toml"
             try toml.write(toFile: config, atomically: true, encoding: .utf8)
             for (name, kind) in [("isp1", "isp"), ("isp2", "isp"), ("ops", "operator")] {
@@ -216,8 +218,19 @@ struct APITests {
         // (The sample's Arrival-Date is in March: its reports expired long ago, so they are
         // recorded, not published.)
         let arfLookup = try Self.call(env, "GET", "/v1/lookup/192.0.2.1")
-        #expect(arfLookup.body.contains(#""source":"isp1""#) && arfLookup.body.contains("spammer.example") == false, "\(arfLookup.body)")
+        #expect(arfLookup.body.contains(#""source":"isp1""#) && !arfLookup.body.contains(#""key":"spammer.example""#), "\(arfLookup.body)")
         #expect(try Self.call(env, "GET", "/v1/lookup/spammer.example").body.contains(#""source":"isp1""#))
+        // A forwarded spam message: read like `thurac intake` reads one, the client its reporter.
+        let eml = try String(contentsOf: Self.repo.appendingPathComponent("Tests/MailIntakeTests/Messages/attachment.eml"), encoding: .utf8)
+        let forwarded = try Self.call(env, "POST", "/v1/reports", body: eml, contentType: "message/rfc822", from: "127.0.0.21")
+        #expect(forwarded.status == 200 && forwarded.json["format"] as? String == "message" && forwarded.json["pending"] as? Int == 11, "\(forwarded.body)")
+        try Self.conforms(env, "/v1/reports", "POST", forwarded)
+        let explained = try Self.call(env, "GET", "/v1/lookup/203.0.113.7")
+        #expect(explained.body.contains("Message-ID <20261130.spam.1@spam-sender.example>") && explained.body.contains("public-127.0.0.21"), "\(explained.body)")
+        try Self.conforms(env, "/v1/lookup/{key}", "GET", explained)
+        let notMail = try Self.call(env, "POST", "/v1/reports", body: "hello\n", contentType: "message/rfc822", from: "127.0.0.22")
+        #expect(notMail.status == 400 && notMail.body.contains("not a mail message"), "\(notMail.body)")
+        #expect(!(try Self.call(env, "GET", "/v1/lookup/203.0.113.8").body.contains("public-127.0.0.22")))
         // Bad reports, and the public rate limit (a burst of 10 per address).
         let bad = try Self.call(env, "POST", "/v1/reports", body: #"{"key": "no such key!"}"#, contentType: "application/json", from: "127.0.0.14")
         #expect(bad.status == 400)

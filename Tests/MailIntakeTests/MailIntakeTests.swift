@@ -251,3 +251,21 @@ import Testing
         #expect(try store.listings(key: "bit.ly").isEmpty)
     }
 }
+
+/// The fuzz target's corpus (Fuzz/MailParserFuzz.swift, `Tools/fuzz mail`), replayed with the
+/// target's own invariants: parts within the limits, reported domains registrable and not
+/// excluded, the cap held, no private source address, a hop for every source.
+@Suite struct MailCorpusTests {
+    @Test func replaysTheCorpusWithItsInvariants() throws {
+        let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        var replayed = 0
+        for sub in ["Corpus", "Messages"] {
+            let d = dir.appendingPathComponent(sub)
+            for f in try FileManager.default.contentsOfDirectory(atPath: d.path).sorted() {
+                MailInvariants.check([UInt8](try Data(contentsOf: d.appendingPathComponent(f))), settings: ForwardedSpamTests.settings)
+                replayed += 1
+            }
+        }
+        #expect(replayed >= 50)
+    }
+}
