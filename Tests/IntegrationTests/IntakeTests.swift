@@ -20,6 +20,7 @@ import Testing
         var db: String { dir + "/store/thurac.db" }
         var etc: String { dir + "/postfix" }
         var maillog: String { dir + "/maillog" }
+        var binary: String { dir + "/thurac" }
 
         init() throws {
             smtpPort = try freePort()
@@ -39,7 +40,13 @@ import Testing
         /// The shipped zones and skeletons, the store in `store/`, the province's relays.
         func writeConfig(dnsPort: UInt16) throws {
             var toml = try String(contentsOf: IntakeTests.repo.appendingPathComponent("Zones/thurac.toml"), encoding: .utf8)
-            toml = toml.replacingOccurrences(of: "skeleton = \"", with: "skeleton = \"\(IntakeTests.repo.path)/Zones/")
+            // The pipe runs as nobody, who may not reach into the checkout (CI clones anywhere):
+            // the skeletons and the binary it runs are copied next to the store.
+            for z in ["bl", "dbl", "hbl", "wl"] {
+                let name = "\(z).ninhthuan.gov.vn.zone"
+                try FileManager.default.copyItem(atPath: IntakeTests.repo.appendingPathComponent("Zones/\(name)").path, toPath: dir + "/" + name)
+            }
+            try FileManager.default.copyItem(atPath: thuracBinary, toPath: binary)
             toml = toml.replacingOccurrences(of: "path = \"var/thurac.db\"", with: "path = \"\(db)\"")
             toml = toml.replacingOccurrences(of: "dns = [\"127.0.0.1:5300\"]", with: "dns = [\"127.0.0.1:\(dnsPort)\"]")
             toml += """
@@ -60,7 +67,7 @@ import Testing
             mainFragment = mainFragment.replacingOccurrences(of: "spam@ninhthuan.gov.vn", with: "spam@intake.test")
             var masterFragment = try String(contentsOf: IntakeTests.repo.appendingPathComponent("docs/intake/master.cf"), encoding: .utf8)
             masterFragment = masterFragment.replacingOccurrences(of: "user=thurac", with: "user=nobody")
-                .replacingOccurrences(of: "/usr/local/bin/thurac", with: thuracBinary).replacingOccurrences(of: "/etc/thurac/thurac.toml", with: config)
+                .replacingOccurrences(of: "/usr/local/bin/thurac", with: binary).replacingOccurrences(of: "/etc/thurac/thurac.toml", with: config)
             let main = """
                 compatibility_level = 3.6
                 queue_directory = \(dir)/queue
