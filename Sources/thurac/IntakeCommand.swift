@@ -88,8 +88,13 @@ struct IntakeCommand: ParsableCommand {
         intake.mailboxes = settings.intake.mailboxes
         intake.perHour = settings.intake.perHour
         intake.policy = settings.policy
-        for (box, source) in settings.intake.mailboxes where (try? s.source(named: source)) == nil {
-            return fail(SysExit.config, "[intake] mailboxes: \(box) names source '\(source)', which does not exist (thurac sources add)")
+        for (box, source) in settings.intake.mailboxes {
+            let found: Source?
+            // A store that cannot be read now is a reason to try later, not a bounce.
+            do { found = try s.source(named: source) } catch { return fail(SysExit.tempFail, "\(error)") }
+            if found == nil {
+                return fail(SysExit.config, "[intake] mailboxes: \(box) names source '\(source)', which does not exist (thurac sources add)")
+            }
         }
 
         func one(_ raw: [UInt8], sender: String?) -> (code: Int32, line: String) {
