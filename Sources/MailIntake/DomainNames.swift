@@ -210,8 +210,3 @@ public enum LinkHosts {
         return out + rest
     }
 }
-
-public struct IntakeError: Error, CustomStringConvertible, Equatable {
-    public var description: String
-    public init(_ d: String) { description = d }
-}

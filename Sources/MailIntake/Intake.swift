@@ -153,10 +153,6 @@ public struct MailIntake {
     }
 }
 
-extension IntakeError {
-    public static let notAMessage = IntakeError("the input is not a mail message (no header fields)")
-}
-
 /// Messages collected by another system: an mbox file (`From ` lines, `>From` unquoted) or a
 /// Maildir (`new/` and `cur/`).
 public enum MailboxReader {
