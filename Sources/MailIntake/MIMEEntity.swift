@@ -29,7 +29,7 @@ public struct MIMEEntity: Sendable {
 
     /// The body with its Content-Transfer-Encoding (base64, quoted-printable) undone.
     public var decodedBody: [UInt8] {
-        switch (header("content-transfer-encoding") ?? "").trimmingCharacters(in: .whitespaces).lowercased() {
+        switch (header("content-transfer-encoding") ?? "").trimmingWhitespace().lowercased() {
         case "base64": return TransferEncoding.base64(body)
         case "quoted-printable": return TransferEncoding.quotedPrintable(body)
         default: return Array(body)
@@ -80,12 +80,12 @@ public struct MIMEEntity: Sendable {
             if first && line.starts(with: Array("From ".utf8)) { continue }
             if (line.first == 32 || line.first == 9), !headers.isEmpty {
                 // Folded (RFC 5322 §2.2.3): the line continues the field before it.
-                headers[headers.count - 1].value += " " + Self.text(line).trimmingCharacters(in: .whitespaces)
+                headers[headers.count - 1].value += " " + Self.text(line).trimmingWhitespace()
                 continue
             }
             guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { continue }
-            let name = Self.text(line[line.startIndex..<colon]).trimmingCharacters(in: .whitespaces).lowercased()
-            let value = Self.text(line[(colon + 1)...]).trimmingCharacters(in: .whitespaces)
+            let name = Self.text(line[line.startIndex..<colon]).trimmingWhitespace().lowercased()
+            let value = Self.text(line[(colon + 1)...]).trimmingWhitespace()
             if !name.isEmpty { headers.append((name, value)) }
         }
         var entity = MIMEEntity(headers: headers, body: bytes[bodyStart...], children: [])
@@ -151,12 +151,12 @@ public struct MIMEEntity: Sendable {
         pieces.append(current)
         for p in pieces.dropFirst() {
             guard let eq = p.firstIndex(of: "=") else { continue }
-            let name = p[..<eq].trimmingCharacters(in: .whitespaces).lowercased()
-            var value = p[p.index(after: eq)...].trimmingCharacters(in: .whitespaces)
+            let name = p[..<eq].trimmingWhitespace().lowercased()
+            var value = p[p.index(after: eq)...].trimmingWhitespace()
             if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 { value = String(value.dropFirst().dropLast()) }
             if !name.isEmpty && parameters[name] == nil { parameters[name] = value }
         }
-        return (pieces[0].trimmingCharacters(in: .whitespaces), parameters)
+        return (pieces[0].trimmingWhitespace(), parameters)
     }
 
     /// Header octets as text: UTF-8 where valid (RFC 6532), else Latin-1, octet for octet.

@@ -43,7 +43,7 @@ public struct ReceivedHop: Sendable, Equatable {
         }
         if let open = clause.firstIndex(of: "(") { literals(clause[open...]) } else { literals(clause[...]) }
         for c in candidates {
-            var text = c.trimmingCharacters(in: .whitespaces)
+            var text = c.trimmingWhitespace()
             if text.lowercased().hasPrefix("ipv6:") { text = String(text.dropFirst(5)) }
             guard let key = try? KeySpec(parsing: text).key else { continue }
             switch key {
@@ -87,7 +87,7 @@ public struct TrustedRelays: Sendable {
         var names = Set<String>()
         var suffixes: [String] = []
         for e in entries {
-            let t = e.trimmingCharacters(in: .whitespaces).lowercased()
+            let t = e.trimmingWhitespace().lowercased()
             if t.hasPrefix(".") {
                 suffixes.append(t)
             } else if let k = try? KeySpec(parsing: t).key, case .domain = k {

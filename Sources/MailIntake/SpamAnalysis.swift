@@ -122,7 +122,7 @@ public enum ForwardedSpam {
                 let low = l.lowercased()
                 return forwardMarkers.contains { low.contains($0) } && (low.contains("---") || low.hasSuffix(":") || low.contains("begin"))
             }) else { continue }
-            var rest = Array(lines[(marker + 1)...]).drop { $0.trimmingCharacters(in: .whitespaces).isEmpty }.map { l -> String in
+            var rest = Array(lines[(marker + 1)...]).drop { $0.trimmingWhitespace().isEmpty }.map { l -> String in
                 // Quoted forwards (`> From: ...`).
                 var s = Substring(l)
                 while s.hasPrefix(">") { s = s.dropFirst().drop { $0 == " " } }
@@ -157,10 +157,10 @@ public enum ForwardedSpam {
         case .none(let why):
             a.sourceNote = why
         }
-        a.messageID = spam.header("message-id").map { $0.trimmingCharacters(in: .whitespaces) }
+        a.messageID = spam.header("message-id").map { $0.trimmingWhitespace() }
         let subject = spam.header("subject").map(EncodedWords.decode)
         a.subject = subject
-        if let s = subject?.trimmingCharacters(in: .whitespaces).uppercased() {
+        if let s = subject?.trimmingWhitespace().uppercased() {
             for label in ["[QC]", "[ADV]"] where s.hasPrefix(label) { a.advertisingLabel = label }
         }
         let forwarderAddress = forwarder?.lowercased()
@@ -194,7 +194,7 @@ public enum ForwardedSpam {
     static func mailbox(_ value: String) -> String? {
         var v = value
         if let open = v.lastIndex(of: "<"), let close = v.lastIndex(of: ">"), open < close { v = String(v[v.index(after: open)..<close]) }
-        v = v.trimmingCharacters(in: .whitespaces)
+        v = v.trimmingWhitespace()
         guard let at = v.lastIndex(of: "@"), at != v.startIndex, v.index(after: at) != v.endIndex, !v.contains(" ") else { return nil }
         return v
     }

@@ -90,7 +90,7 @@ enum TransferEncoding {
 /// UTF-8 with replacement characters: text is for finding links, never fatal.
 enum Charsets {
     static func decode(_ bytes: [UInt8], charset: String?) -> String {
-        let name = (charset ?? "utf-8").trimmingCharacters(in: .whitespaces).lowercased()
+        let name = (charset ?? "utf-8").trimmingWhitespace().lowercased()
         if ["utf-8", "utf8", "us-ascii", "ascii", ""].contains(name) { return String(decoding: bytes, as: UTF8.self) }
         return convert(bytes, from: name) ?? String(decoding: bytes, as: UTF8.self)
     }

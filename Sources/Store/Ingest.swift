@@ -154,23 +154,12 @@ extension ListingStore {
     ) throws -> IngestCounts {
         try pool.write { db in
             try first?(db)
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM source WHERE name = ? AND removedAt IS NULL", arguments: [name])
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM source WHERE name = ? AND removedAt IS NULL"), arguments: [name])
             else { throw StoreError("no source named '\(name)'") }
             let source = Self.source(row)
-            let allowlist = KeyCover(try String.fetchAll(db, sql: "SELECT key FROM allowlist").compactMap { try? KeySpec(parsing: $0).key })
+            let allowlist = KeyCover(try String.fetchAll(db.cachedStatement(sql: "SELECT key FROM allowlist")).compactMap { try? KeySpec(parsing: $0).key })
 
-            // A big feed's staging and merge stay in memory up to this much, then spill to disk:
-            // memory stays bounded whatever the feed's length.
-            try db.execute(
-                sql: """
-                    PRAGMA cache_size = -131072;
-                    CREATE TEMP TABLE IF NOT EXISTS feed (
-                      key TEXT NOT NULL, excluded INTEGER NOT NULL, category TEXT NOT NULL, reason TEXT,
-                      evidence TEXT, seenAt INTEGER NOT NULL, ttl INTEGER, expiresAt INTEGER,
-                      PRIMARY KEY (key, category)) WITHOUT ROWID;
-                    PRAGMA temp.cache_size = -262144;
-                    DELETE FROM feed;
-                    """)
+            try Self.prepareStaging(db)
             guard let connection = db.sqliteConnection else { throw StoreError("the store is closed") }
             var statement: OpaquePointer? = nil
             let sql = """
@@ -200,21 +189,29 @@ extension ListingStore {
             }
 
             try Self.journal(db, now: now, keysFrom: "SELECT DISTINCT key FROM feed", count: writer.accepted)
-            try db.execute(
-                sql: """
+            // A listing's report count grows by the reports this source had not made yet, so
+            // the merge never recounts a key's reports (a spam campaign's domain collects
+            // thousands of public reports, and each forwarded message names it again).
+            try db.executeCached(
+                """
+                    UPDATE feed SET fresh = 0 WHERE EXISTS (
+                      SELECT 1 FROM report r WHERE r.sourceId = ? AND r.key = feed.key AND r.category = feed.category)
+                    """, [source.id])
+            try db.executeCached(
+                """
                     INSERT INTO report (sourceId, key, excluded, category, reason, evidence, seenAt, ttl, receivedAt)
                     SELECT ?, key, excluded, category, reason, evidence, seenAt, ttl, ? FROM feed WHERE true
                     ON CONFLICT (key, category, sourceId) DO UPDATE SET
                       seenAt = max(seenAt, excluded.seenAt), ttl = excluded.ttl,
                       reason = coalesce(excluded.reason, reason), evidence = coalesce(excluded.evidence, evidence),
                       receivedAt = excluded.receivedAt
-                    """, arguments: [source.id, now])
+                    """, [source.id, now])
             if source.kind.isTrusted {
                 try Self.mergeTrusted(db, now: now, into: &counts)
             } else {
                 try Self.mergeUntrusted(db, policy: policy, now: now, into: &counts)
             }
-            try db.execute(sql: "DELETE FROM feed")
+            try db.executeCached("DELETE FROM feed")
             try Self.audit(db, at: now, actor: "source:\(name)", action: "ingest", subject: nil, detail: counts.description)
             return counts
         }
@@ -225,20 +222,20 @@ extension ListingStore {
     /// new ones inserted, with no per-key decision to make. A new listing has exactly this
     /// feed's report: every report comes with a listing row, and they are pruned together.
     static func mergeTrusted(_ db: Database, now: Int, into counts: inout IngestCounts) throws {
-        try db.execute(
-            sql: """
+        try db.executeCached(
+            """
                 UPDATE listing SET
                   state = 'published', lastSeen = max(listing.lastSeen, f.seenAt),
                   -- A listing never expires earlier because of a shorter report; NULL means never.
                   expiresAt = CASE WHEN listing.expiresAt IS NULL OR f.expiresAt IS NULL THEN NULL
                                    ELSE max(listing.expiresAt, f.expiresAt) END,
-                  reportCount = (SELECT count(*) FROM report r WHERE r.key = f.key AND r.category = f.category),
+                  reportCount = listing.reportCount + f.fresh,
                   reason = coalesce(f.reason, listing.reason)
                 FROM feed f WHERE listing.key = f.key AND listing.category = f.category
                 """)
         counts.refreshed = db.changesCount
-        try db.execute(
-            sql: """
+        try db.executeCached(
+            """
                 INSERT INTO listing (key, category, state, firstSeen, lastSeen, expiresAt, reportCount, reason)
                 SELECT key, category, 'published', seenAt, seenAt, expiresAt, 1, reason
                 FROM feed f WHERE NOT EXISTS (SELECT 1 FROM listing l WHERE l.key = f.key AND l.category = f.category)
@@ -249,40 +246,48 @@ extension ListingStore {
     /// Public reports: per key, published when a trusted source reported it too, or enough
     /// distinct public reporters lately; held back while a delisting's grace runs.
     static func mergeUntrusted(_ db: Database, policy: Policy, now: Int, into counts: inout IngestCounts) throws {
-        try db.execute(
-            sql: """
-                DROP TABLE IF EXISTS decision;
-                CREATE TEMP TABLE decision AS
+        try db.executeCached(
+            """
+                INSERT INTO decision
                 SELECT f.key, f.category, f.seenAt, f.expiresAt, f.reason,
                   l.key IS NOT NULL AS existed, l.state AS oldState,
-                  (SELECT count(*) FROM report r WHERE r.key = f.key AND r.category = f.category) AS reportCount,
+                  coalesce(l.reportCount, 0) + f.fresh AS reportCount,
                   coalesce((SELECT graceUntil FROM delisting d WHERE d.key = f.key), 0) > ? AS inGrace,
-                  (coalesce((SELECT graceUntil FROM delisting d WHERE d.key = f.key), 0) <= ?
-                   AND ((SELECT count(*) FROM report r JOIN source s ON s.id = r.sourceId
-                         WHERE r.key = f.key AND r.category = f.category AND s.kind != 'public') > 0
-                     OR (SELECT count(DISTINCT r.sourceId) FROM report r JOIN source s ON s.id = r.sourceId
-                         WHERE r.key = f.key AND r.category = f.category AND s.kind = 'public' AND r.seenAt >= ?) >= ?)
-                  ) AS publish
+                  -- Cheapest test first, and no more rows read than the answer needs: a published
+                  -- listing stays published whatever this says, and a source reports a key once,
+                  -- so the first `publicReporters` recent public reports are that many reporters.
+                  CASE WHEN l.state = 'published' THEN 1
+                       WHEN coalesce((SELECT graceUntil FROM delisting d WHERE d.key = f.key), 0) > ? THEN 0
+                       WHEN (SELECT count(*) FROM (
+                               SELECT 1 FROM report r JOIN source s ON s.id = r.sourceId
+                               WHERE r.key = f.key AND r.category = f.category AND s.kind = 'public' AND r.seenAt >= ?
+                               LIMIT ?)) >= ? THEN 1
+                       WHEN EXISTS (SELECT 1 FROM report r JOIN source s ON s.id = r.sourceId
+                               WHERE r.key = f.key AND r.category = f.category AND s.kind != 'public') THEN 1
+                       ELSE 0 END AS publish
                 FROM feed f LEFT JOIN listing l ON l.key = f.key AND l.category = f.category;
-                """, arguments: [now, now, now - policy.publicWindow, policy.publicReporters])
+                """, [now, now, now - policy.publicWindow, policy.publicReporters, policy.publicReporters])
         let tally = try Row.fetchOne(
-            db,
-            sql: """
+            db.cachedStatement(
+                sql: """
                 SELECT
                   sum(NOT existed AND publish) AS added,
                   sum(existed AND (oldState = 'published' OR publish)) AS refreshed,
                   sum((NOT existed AND NOT publish) OR (existed AND NOT (oldState = 'published' OR publish))) AS pending
                 FROM decision
-                """)
+                """))
         counts.added = tally?["added"] ?? 0
         counts.refreshed = tally?["refreshed"] ?? 0
         counts.pending = tally?["pending"] ?? 0
-        try db.execute(
-            sql: """
+        try db.executeCached(
+            """
                 INSERT INTO listing (key, category, state, firstSeen, lastSeen, expiresAt, reportCount, reason)
                 SELECT key, category, CASE WHEN publish THEN 'published' ELSE 'pending' END, seenAt, seenAt,
                   expiresAt, reportCount, reason
-                FROM decision WHERE NOT existed;
+                FROM decision WHERE NOT existed
+                """)
+        try db.executeCached(
+            """
                 UPDATE listing SET
                   -- A delisting's grace holds the listing back: it stays delisted, not pending.
                   state = CASE WHEN d.oldState = 'published' OR d.publish THEN 'published'
@@ -292,9 +297,42 @@ extension ListingStore {
                   expiresAt = CASE WHEN listing.expiresAt IS NULL OR d.expiresAt IS NULL THEN NULL
                                    ELSE max(listing.expiresAt, d.expiresAt) END,
                   reportCount = d.reportCount, reason = coalesce(d.reason, listing.reason)
-                FROM decision d WHERE d.existed AND listing.key = d.key AND listing.category = d.category;
-                DROP TABLE decision;
+                FROM decision d WHERE d.existed AND listing.key = d.key AND listing.category = d.category
                 """)
+        try db.executeCached("DELETE FROM decision")
+    }
+
+    /// The connection's staging tables, made once: the feed as read, and the merge's per-key
+    /// decisions. They stay (emptied) so the statements that use them stay prepared.
+    static func prepareStaging(_ db: Database) throws {
+        // Made only when missing: GRDB forgets every prepared statement after one that may
+        // change the schema, `CREATE ... IF NOT EXISTS` included.
+        guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT count(*) < 2 FROM temp.sqlite_master WHERE name IN ('feed', 'decision')")) ?? true
+        else {
+            try db.executeCached("DELETE FROM feed")
+            try db.executeCached("DELETE FROM decision")
+            return
+        }
+        // A big feed's staging and merge stay in memory up to this much, then spill to disk:
+        // memory stays bounded whatever the feed's length.
+        try db.execute(sql: "PRAGMA cache_size = -131072")
+        try db.execute(sql: "PRAGMA temp.cache_size = -262144")
+        try db.execute(
+            sql: """
+            CREATE TEMP TABLE IF NOT EXISTS feed (
+              key TEXT NOT NULL, excluded INTEGER NOT NULL, category TEXT NOT NULL, reason TEXT,
+              evidence TEXT, seenAt INTEGER NOT NULL, ttl INTEGER, expiresAt INTEGER,
+              -- 1 while this source has no report of the key and category yet.
+              fresh INTEGER NOT NULL DEFAULT 1,
+              PRIMARY KEY (key, category)) WITHOUT ROWID
+            """)
+        try db.execute(
+            sql: """
+            CREATE TEMP TABLE IF NOT EXISTS decision (
+              key TEXT NOT NULL, category TEXT NOT NULL, seenAt INTEGER NOT NULL, expiresAt INTEGER, reason TEXT,
+              existed INTEGER NOT NULL, oldState TEXT, reportCount INTEGER NOT NULL, inGrace INTEGER NOT NULL,
+              publish INTEGER NOT NULL)
+            """)
     }
 
     /// Applies a list of reports as one feed (the API's single reports, tests).
@@ -349,5 +387,13 @@ extension ListingStore {
                     """, arguments: [key]
             ).map { ($0["name"], $0["kind"], $0["seen"], $0["evidence"]) }
         }
+    }
+}
+
+extension Database {
+    /// Runs one statement, prepared once per connection: ingests run the same few statements
+    /// for every message of a mailbox, and preparing them again costs more than running them.
+    func executeCached(_ sql: String, _ arguments: StatementArguments = []) throws {
+        try cachedStatement(sql: sql).execute(arguments: arguments)
     }
 }

@@ -51,19 +51,18 @@ extension ListingStore {
             source: source, ttlOverride: nil, now: now, policy: policy,
             first: { db in
                 if publicReporter {
-                    try db.execute(
-                        sql: "INSERT INTO source (name, kind, createdAt) VALUES (?, 'public', ?) ON CONFLICT (name) DO NOTHING",
-                        arguments: [source, now])
+                    try db.executeCached(
+                        "INSERT INTO source (name, kind, createdAt) VALUES (?, 'public', ?) ON CONFLICT (name) DO NOTHING", [source, now])
                     if db.changesCount == 1 {
                         try Self.audit(db, at: now, actor: "intake", action: "source.add", subject: source, detail: "kind=public, e-mail reporter \(m.reporter)")
                     }
                 }
-                try db.execute(
-                    sql: """
+                try db.executeCached(
+                    """
                         INSERT INTO intakeMessage (digest, receivedAt, reporter, source, recipient, messageId, summary, size, content)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (digest, reporter) DO NOTHING
                         """,
-                    arguments: [m.digest, now, m.reporter, source, m.recipient, m.messageID, m.summary, m.size, Data(m.compressed)])
+                    [m.digest, now, m.reporter, source, m.recipient, m.messageID, m.summary, m.size, Data(m.compressed)])
             },
             feed: { writer in
                 for r in reports { try writer.add(r) }
@@ -74,7 +73,8 @@ extension ListingStore {
     public func intakeCount(reporter: String, since: Int) throws -> Int {
         try pool.read { db in
             try Int.fetchOne(
-                db, sql: "SELECT count(*) FROM intakeMessage WHERE reporter = ? AND receivedAt >= ?", arguments: [reporter, since]) ?? 0
+                db.cachedStatement(sql: "SELECT count(*) FROM intakeMessage WHERE reporter = ? AND receivedAt >= ?"),
+                arguments: [reporter, since]) ?? 0
         }
     }
 

@@ -220,16 +220,16 @@ extension ListingStore {
     public static let journalLimit = 20_000
 
     static func journal(_ db: Database, now: Int, key: String) throws {
-        try db.execute(sql: "INSERT INTO journal (at, key) VALUES (?, ?)", arguments: [now, key])
+        try db.executeCached("INSERT INTO journal (at, key) VALUES (?, ?)", [now, key])
     }
 
     static func journalEverything(_ db: Database, now: Int) throws {
-        try db.execute(sql: "INSERT INTO journal (at, key) VALUES (?, NULL)", arguments: [now])
+        try db.executeCached("INSERT INTO journal (at, key) VALUES (?, NULL)", [now])
     }
 
     static func journal(_ db: Database, now: Int, keysFrom select: String, arguments: StatementArguments = [], count: Int) throws {
         if count > journalLimit { return try journalEverything(db, now: now) }
-        try db.execute(sql: "INSERT INTO journal (at, key) SELECT ?, key FROM (\(select))", arguments: [now] + arguments)
+        try db.executeCached("INSERT INTO journal (at, key) SELECT ?, key FROM (\(select))", [now] + arguments)
     }
 
     /// What changed after journal entry `position`: the keys, or nil when everything may have

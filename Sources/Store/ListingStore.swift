@@ -146,9 +146,8 @@ public final class ListingStore: Sendable {
     }
 
     static func audit(_ db: Database, at: Int, actor: String, action: String, subject: String?, detail: String?) throws {
-        try db.execute(
-            sql: "INSERT INTO audit (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
-            arguments: [at, actor, action, subject, detail])
+        try db.executeCached(
+            "INSERT INTO audit (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)", [at, actor, action, subject, detail])
     }
 
     // MARK: helpers

@@ -53,8 +53,6 @@ struct IntakeCommand: ParsableCommand {
         ProcessInfo.processInfo.environment[name].flatMap { $0.isEmpty ? nil : $0 }
     }
 
-    var mailbox: String? { recipient ?? Self.environment("ORIGINAL_RECIPIENT") ?? Self.environment("RECIPIENT") }
-
     func fail(_ code: Int32, _ message: String) -> Int32 {
         FileHandle.standardError.write(Data("thurac intake: \(message)\n".utf8))
         return code
@@ -97,6 +95,8 @@ struct IntakeCommand: ParsableCommand {
             }
         }
 
+        // Read once: the environment is copied whole on every read.
+        let mailbox = recipient ?? Self.environment("ORIGINAL_RECIPIENT") ?? Self.environment("RECIPIENT")
         func one(_ raw: [UInt8], sender: String?) -> (code: Int32, line: String) {
             do {
                 let r = try intake.accept(raw, sender: sender, recipient: mailbox, category: chosen, now: at)

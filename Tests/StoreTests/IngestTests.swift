@@ -83,6 +83,22 @@ import Testing
         #expect(row.expiresAt == t0 + day + 30 * day)
     }
 
+    /// The merge adds this feed's new reports to a listing's count instead of recounting: the
+    /// count must still be the number of reports, whoever sent them and however often.
+    @Test func reportCountsAreTheReportsWhateverTheOrder() throws {
+        // The first ingest on this store fails after staging (its tables roll back with it).
+        #expect(throws: StoreError.self) { try feed("key\nnot a key\n", "a", at: t0) }
+        let steps: [(String, String)] = [
+            ("a", "spam.example\n192.0.2.9\n"), ("a", "spam.example\n"), ("b", "spam.example\n192.0.2.9\n"),
+            ("vnpt", "192.0.2.9\n"), ("vnpt", "192.0.2.9\nspam.example\n"), ("c", "spam.example\n"), ("mic", "spam.example\n"),
+        ]
+        for (i, (source, text)) in steps.enumerated() { _ = try feed(text, source, at: t0 + i * 60) }
+        let counts = try store.listings(key: "spam.example").map(\.reportCount) + store.listings(key: "192.0.2.9").map(\.reportCount)
+        #expect(counts == [5, 3])
+        #expect(try store.reporters(key: "spam.example").count == 5)
+        #expect(try store.reporters(key: "192.0.2.9").count == 3)
+    }
+
     @Test func badLinesAreListedGoodOnesApplied() throws {
         let (r, errors) = try feedWithErrors("key,category\n192.0.2.1,spam\n10.0.0.1/24,spam\n192.0.2.2,phishy\n", "vnpt", at: t0)
         #expect(r.counts.added == 1)
