@@ -62,7 +62,7 @@ let package = Package(
         .target(
             name: "ZoneConfig",
             dependencies: [
-                "Publishing", "Store", "ListingKeys", "Listings", "DNSWire", "CLDNS",
+                "Publishing", "Store", "ListingKeys", "Listings", "DNSWire", "CLDNS", "RateLimiting",
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ],
             swiftSettings: strict),
@@ -74,13 +74,15 @@ let package = Package(
         ),
         // Answer synthesis: a parsed query + a snapshot -> a response, in place.
         .target(name: "Responder", dependencies: ["DNSWire", "Listings"], swiftSettings: strict),
+        // Response rate limiting: who may get how many answers per second (UDP).
+        .target(name: "RateLimiting", dependencies: ["Listings"], swiftSettings: strict),
         // recvmmsg/sendmmsg shim for the UDP workers.
         .target(name: "CUDPBatch"),
         // UDP workers, NIO TCP, snapshot swapping, reloads.
         .target(
             name: "DNSTransport",
             dependencies: [
-                "Responder", "CUDPBatch",
+                "Responder", "CUDPBatch", "RateLimiting",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -100,6 +102,7 @@ let package = Package(
             name: "HTTPAPI",
             dependencies: [
                 "Store", "Ingestion", "MailIntake", "Publishing", "ListingKeys", "ZoneConfig", "DNSTransport", "Listings",
+                "RateLimiting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -115,7 +118,7 @@ let package = Package(
             name: "thurac",
             dependencies: [
                 "DNSTransport", "RBLDatasets", "Responder", "Store", "ListingKeys", "Ingestion", "Publishing", "ZoneConfig",
-                "ZoneTransfer", "HTTPAPI", "MailIntake",
+                "ZoneTransfer", "HTTPAPI", "MailIntake", "RateLimiting", "Listings",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -132,7 +135,7 @@ let package = Package(
             exclude: ["Feeds"],
             swiftSettings: strict),
         .testTarget(
-            name: "ZoneConfigTests", dependencies: ["ZoneConfig", "Publishing", "ListingKeys", "Listings", "Store"], exclude: ["Vectors"],
+            name: "ZoneConfigTests", dependencies: ["ZoneConfig", "Publishing", "ListingKeys", "Listings", "Store", "RateLimiting"], exclude: ["Vectors"],
             swiftSettings: strict),
         .testTarget(
             name: "PublishingTests",
@@ -146,6 +149,7 @@ let package = Package(
             ],
             swiftSettings: strict),
         .testTarget(name: "ListingsTests", dependencies: ["Listings", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "RateLimitingTests", dependencies: ["RateLimiting", "Listings"], swiftSettings: strict),
         .testTarget(
             name: "MailIntakeTests", dependencies: ["MailIntake", "Store", "ListingKeys", "TestSupport"], exclude: ["Messages", "Corpus"],
             swiftSettings: strict),

@@ -3,6 +3,7 @@ import CUDPBatch
 import Foundation
 import Listings
 import Logging
+import RateLimiting
 import Responder
 import Synchronization
 
@@ -22,6 +23,8 @@ public final class DNSServer: @unchecked Sendable {
         public var tcp = true
         /// Answers zone transfers and TSIG-signed messages; without one transfers are refused.
         public var transfers: (any TransferHandler)? = nil
+        /// Response rate limiting of UDP answers (TCP is never limited).
+        public var rateLimit = RateLimitSettings.off
         public init(endpoints: [UDPWorkers.Endpoint]) {
             self.endpoints = endpoints
         }
@@ -33,6 +36,8 @@ public final class DNSServer: @unchecked Sendable {
     let source: any SnapshotSource
     let cell: SnapshotCell
     let counters: QueryCounters
+    /// Shared by the UDP workers; nil when rate limiting is off.
+    public let rateLimiter: ResponseRateLimiter?
     let logger: Logger
     private let reloadLock = NSLock()
     private var timer: (any DispatchSourceTimer)?
@@ -58,6 +63,7 @@ public final class DNSServer: @unchecked Sendable {
         cudp_release_free_memory()
         let tcpWorkers = configuration.tcp ? configuration.endpoints.count : 0
         counters = QueryCounters(workers: configuration.udpThreads * configuration.endpoints.count + tcpWorkers)
+        rateLimiter = configuration.rateLimit.isEnabled ? ResponseRateLimiter(settings: configuration.rateLimit) : nil
     }
 
     /// Binds and starts answering. Returns the bound (UDP, TCP) ports, in endpoint order.
@@ -78,7 +84,7 @@ public final class DNSServer: @unchecked Sendable {
             while true {
                 u = try UDPWorkers(
                     endpoint: e, threads: configuration.udpThreads, cell: cell, responder: responder, counters: counters,
-                    queryLog: log, workerBase: worker, transfers: configuration.transfers)
+                    queryLog: log, workerBase: worker, transfers: configuration.transfers, rateLimiter: rateLimiter)
                 guard configuration.tcp else { break }
                 do {
                     // TCP on the same port as UDP, so `port 0` gives one number for both.
@@ -105,6 +111,12 @@ public final class DNSServer: @unchecked Sendable {
             logger.info("listening on \(e.host) port \(u.boundPort) (UDP\(configuration.tcp ? " and TCP" : ""))")
         }
         startWatching()
+        if let r = rateLimiter?.settings {
+            let kinds = ResponseKind.allCases.map { "\($0.label) \(r.limit($0) == 0 ? "unlimited" : "\(r.limit($0))/s")" }
+            let line = "UDP rate limit per /\(r.ipv4PrefixLength) and /\(r.ipv6PrefixLength): \(kinds.joined(separator: ", ")), slip \(r.slip)"
+                + ", \(r.exempt.count) exempt prefixes\(r.logOnly ? ", log only (nothing limited)" : "")"
+            logger.info("\(line)")
+        }
         return ports
     }
 

@@ -3,6 +3,7 @@ import DNSWire
 import Foundation
 import Listings
 import Logging
+import RateLimiting
 import Responder
 import Synchronization
 
@@ -30,6 +31,7 @@ public final class UDPWorkers: Sendable {
     private let counters: QueryCounters
     private let queryLog: QueryLog?
     private let transfers: (any TransferHandler)?
+    private let rateLimiter: ResponseRateLimiter?
     private let stopping = Atomic<Bool>(false)
     private let running = Atomic<Int>(0)
     public let boundPort: UInt16
@@ -38,9 +40,10 @@ public final class UDPWorkers: Sendable {
     /// Binds `threads` sockets to the endpoint (port 0 picks a free port, shared by all).
     public init(
         endpoint: Endpoint, threads: Int, cell: SnapshotCell, responder: Responder, counters: QueryCounters,
-        queryLog: QueryLog?, workerBase: Int, transfers: (any TransferHandler)? = nil
+        queryLog: QueryLog?, workerBase: Int, transfers: (any TransferHandler)? = nil, rateLimiter: ResponseRateLimiter? = nil
     ) throws {
         self.cell = cell
+        self.rateLimiter = rateLimiter
         self.transfers = transfers
         self.responder = responder
         self.counters = counters
@@ -78,6 +81,7 @@ public final class UDPWorkers: Sendable {
             if n <= 0 { continue }  // timeout (to notice shutdown) or EINTR
             cell.refresh(&snapshot)
             let started = DispatchTime.now().uptimeNanoseconds
+            let second = ResponseRateLimiter.second(uptimeNanoseconds: started)
             for i in 0..<UInt32(n) {
                 let length = Int(cudp_batch_length(batch, i))
                 guard length > 0, let base = cudp_batch_buffer(batch, i) else { continue }
@@ -102,7 +106,15 @@ public final class UDPWorkers: Sendable {
                         cudp_batch_set_reply(batch, i, UInt32(reply.count))
                     }
                 } else if summary.length > 0 {
-                    cudp_batch_set_reply(batch, i, UInt32(summary.length))
+                    var length = summary.length
+                    if let rateLimiter {
+                        switch rateLimiter.check(client, kind: Self.kind(summary), second: second) {
+                        case .answer: break
+                        case .slip: length = Responder.truncateToQuestion(packet, summary)
+                        case .drop: continue
+                        }
+                    }
+                    cudp_batch_set_reply(batch, i, UInt32(length))
                     queryLog?.log(packet: UnsafeRawBufferPointer(packet), summary: summary, client: client)
                 }
             }
@@ -110,6 +122,16 @@ public final class UDPWorkers: Sendable {
             let elapsed = DispatchTime.now().uptimeNanoseconds &- started
             counters.recordDuration(worker: worker, nanoseconds: elapsed / UInt64(n), count: Int(n))
             _ = cudp_batch_send(batch, fd, UInt32(n))
+        }
+    }
+
+    /// How rate limiting counts an answer: as BIND and NSD separate them.
+    @inline(__always)
+    static func kind(_ s: ResponseSummary) -> ResponseKind {
+        switch s.rcode {
+        case .noError: s.answerCount > 0 ? .positive : .nodata
+        case .nxDomain: .nxdomain
+        default: .error
         }
     }
 

@@ -5,6 +5,7 @@ import ListingKeys
 import Listings
 import Prometheus
 import Publishing
+import RateLimiting
 import Store
 import Synchronization
 
@@ -68,6 +69,14 @@ public final class APIMetrics: Sendable {
                 Gauge(label: "thurac_zone_serial", dimensions: [("zone", z.originText)], factory: factory).record(Double(z.soa.serial))
             }
             Gauge(label: "thurac_snapshot_age_seconds", factory: factory).record(Date().timeIntervalSince(server.publishedAt))
+            if let limiter = server.rateLimiter {
+                for t in limiter.totals() {
+                    add("thurac_dns_rrl_responses_total", [("kind", t.kind.label), ("action", "slipped")], Int(t.slipped))
+                    add("thurac_dns_rrl_responses_total", [("kind", t.kind.label), ("action", "dropped")], Int(t.dropped))
+                }
+                let second = ResponseRateLimiter.second(uptimeNanoseconds: DispatchTime.now().uptimeNanoseconds)
+                Gauge(label: "thurac_dns_rrl_limited_clients", factory: factory).record(Double(limiter.limitedAccounts(second: second)))
+            }
         }
         // Published listings now, per zone that serves their family, and category.
         let current = try store.statistics(since: now, now: now).listings

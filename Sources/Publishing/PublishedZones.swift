@@ -28,10 +28,13 @@ public struct ZoneDefinition: Sendable {
     public var templates: [Category: String]
     /// TTL of answers; nil: the server's default.
     public var ttl: UInt32?
+    /// Who gets which answers: the zone's query ACL rules, then the global ones; the first
+    /// that matches a client decides, and no rule matching means answered as usual.
+    public var acl: [QueryRule]
 
     public init(
         name: String, role: ZoneRole, apex: ZoneApex? = nil, codes: [Category: UInt32] = [:],
-        templates: [Category: String] = [:], ttl: UInt32? = nil
+        templates: [Category: String] = [:], ttl: UInt32? = nil, acl: [QueryRule] = []
     ) {
         self.name = name
         self.role = role
@@ -39,6 +42,7 @@ public struct ZoneDefinition: Sendable {
         self.codes = codes
         self.templates = templates
         self.ttl = ttl
+        self.acl = acl
     }
 
     public func code(_ c: Category) -> UInt32 { codes[c] ?? c.defaultReturnCode }

@@ -164,7 +164,7 @@ public final class StoreSnapshotSource: SnapshotSource {
             built.append(
                 Zone(
                     id: z.id, origin: z.origin, originText: z.originText, soa: soa, nameservers: z.nameservers, nsTTL: z.nsTTL,
-                    glue: z.glue, subzones: [Subzone(labels: [], labelCount: 0, datasets: datasets)], acl: nil))
+                    glue: z.glue, subzones: [Subzone(labels: [], labelCount: 0, datasets: datasets)], acl: z.acl))
         }
         entryCount = baseCount + pending.count
         let (serial, position, at, names) = (lastSerial, journalPosition, lastNow, zones.map(\.name))
@@ -180,6 +180,7 @@ public final class StoreSnapshotSource: SnapshotSource {
     func zone(_ i: Int, _ z: ZoneDefinition, dataset: ZoneDataset) throws -> Zone {
         let origin = try DomainName.wire(fromText: z.name, lowercase: true)
         let ttl = z.ttl ?? self.ttl
+        let acl = AccessList.firstMatch(z.acl)
         var datasets = [dataset]
         if let apex = z.apex {
             if !apex.records.isEmpty {
@@ -190,7 +191,7 @@ public final class StoreSnapshotSource: SnapshotSource {
             }
             return Zone(
                 id: i, origin: origin, originText: z.name, soa: apex.soa, nameservers: apex.nameservers, nsTTL: apex.nsTTL,
-                glue: apex.glue, subzones: [Subzone(labels: [], labelCount: 0, datasets: datasets)], acl: nil)
+                glue: apex.glue, subzones: [Subzone(labels: [], labelCount: 0, datasets: datasets)], acl: acl)
         }
         let ns = [[3] + Array("ns1".utf8) + origin]
         let soa = SOAData(
@@ -198,6 +199,6 @@ public final class StoreSnapshotSource: SnapshotSource {
             expire: 604_800, minimum: negativeTTL)
         return Zone(
             id: i, origin: origin, originText: z.name, soa: soa, nameservers: ns, nsTTL: ttl, glue: [],
-            subzones: [Subzone(labels: [], labelCount: 0, datasets: datasets)], acl: nil)
+            subzones: [Subzone(labels: [], labelCount: 0, datasets: datasets)], acl: acl)
     }
 }

@@ -15,6 +15,8 @@ public struct ResponseSummary: Sendable {
     public var handedOff = false
     /// The question's type (0 when the packet had no question we read).
     public var qtype: UInt16 = 0
+    /// Where the echoed question ends in the response (the header's end when there is none).
+    public var questionEnd = WireLimits.headerLength
 
     public static let dropped = ResponseSummary(length: 0, zoneIndex: -1, rcode: .noError, answerCount: 0, listed: false)
     public static let handOff = ResponseSummary(length: 0, zoneIndex: -1, rcode: .noError, answerCount: 0, listed: false, handedOff: true)
@@ -506,7 +508,7 @@ public struct Responder: Sendable {
         }
         return ResponseSummary(
             length: w.position, zoneIndex: zoneIndex, rcode: rcode, answerCount: w.count(Header.anCount),
-            listed: listed, qtype: query.type.rawValue)
+            listed: listed, qtype: query.type.rawValue, questionEnd: query.questionEnd)
     }
 
     private func errorResponse(_ packet: UnsafeMutableRawBufferPointer, questionEnd: Int?, rcode: RCode) -> ResponseSummary {
@@ -517,7 +519,19 @@ public struct Responder: Sendable {
         w.setCount(Header.nsCount, 0)
         w.setCount(Header.arCount, 0)
         w.setResponseFlags(authoritative: false, rcode: rcode, keepCD: false)
-        return ResponseSummary(length: end, zoneIndex: -1, rcode: rcode, answerCount: 0, listed: false)
+        return ResponseSummary(length: end, zoneIndex: -1, rcode: rcode, answerCount: 0, listed: false, questionEnd: end)
+    }
+
+    /// The answer in `packet` cut to its question, TC set and every section empty: what a rate
+    /// limit's slip sends, so a real resolver asks again over TCP (RFC 1035 §4.2.1). Returns the
+    /// new length.
+    public static func truncateToQuestion(_ packet: UnsafeMutableRawBufferPointer, _ summary: ResponseSummary) -> Int {
+        let w = ResponseWriter(buffer: packet, limit: packet.count, position: summary.questionEnd)
+        w.setCount(Header.anCount, 0)
+        w.setCount(Header.nsCount, 0)
+        w.setCount(Header.arCount, 0)
+        packet[Header.flags1] |= Header.tc
+        return summary.questionEnd
     }
 
     /// RFC 2181 §5.2: records of one RRset share a TTL; datasets with different TTLs may have

@@ -1,7 +1,9 @@
 import DNSWire
 import Foundation
 import ListingKeys
+import Listings
 import Publishing
+import RateLimiting
 import Store
 import TOMLKit
 
@@ -26,6 +28,11 @@ public struct ThuracConfig: Sendable {
     public var transfers: [String: TransferConfig] = [:]
     /// Spam reports by e-mail (`thurac intake`).
     public var intake = IntakeConfig()
+    /// UDP response rate limiting (`[rrl]`, docs/rate-limiting.md).
+    public var rateLimit = RateLimitSettings.shipped
+    /// Query ACL rules for every zone, after each zone's own (`[acl] rules`); already appended
+    /// to each `ZoneDefinition.acl`.
+    public var acl: [QueryRule] = []
 
     public init() {}
 
@@ -57,7 +64,12 @@ public struct ThuracConfig: Sendable {
     static func parse(_ root: TOMLTable, directory: String) throws -> ThuracConfig {
         var c = ThuracConfig()
         let top = Section(root, "")
-        try top.only(["store", "serve", "policy", "transfer", "zone", "intake"])
+        try top.only(["store", "serve", "policy", "transfer", "zone", "intake", "rrl", "acl"])
+        if let acl = try top.table("acl") {
+            try acl.only(["rules"])
+            c.acl = try QueryRuleSection.parse(acl, "rules")
+        }
+        if let rrl = try top.table("rrl") { c.rateLimit = try RateLimitSection.parse(rrl) }
         if let transfer = try top.table("transfer") {
             try transfer.only(["keys"])
             if let file = try transfer.string("keys") {
@@ -136,6 +148,8 @@ public struct ThuracConfig: Sendable {
                 if let transfer = try ZoneSection.transfer(section, keys: c.keys) { c.transfers[zone.name] = transfer }
             }
         }
+        // Zone rules first, then the global ones: the first rule that matches decides.
+        for i in c.zones.indices { c.zones[i].acl += c.acl }
         return c
     }
 }
@@ -153,9 +167,67 @@ public struct IntakeConfig: Sendable, Equatable {
     public init() {}
 }
 
+/// `[rrl]`: BIND's `rate-limit` / NSD's `rrl-*` settings under their snake_case names.
+enum RateLimitSection {
+    static let keys = [
+        "responses_per_second", "nxdomains_per_second", "errors_per_second", "window", "slip", "ipv4_prefix_length",
+        "ipv6_prefix_length", "exempt", "log_only",
+    ]
+
+    static func parse(_ t: Section) throws -> RateLimitSettings {
+        try t.only(keys)
+        var r = RateLimitSettings.shipped
+        if let n = try t.int("responses_per_second") { r.responsesPerSecond = n }
+        if let n = try t.int("nxdomains_per_second") { r.nxdomainsPerSecond = n }
+        if let n = try t.int("errors_per_second") { r.errorsPerSecond = n }
+        // Seconds as BIND and NSD write it, or a duration such as "15s".
+        if let w = t.keys.contains("window") && (try? t.int("window")) != nil ? try t.int("window") : try t.duration("window") { r.window = w }
+        if let n = try t.int("slip") { r.slip = n }
+        if let n = try t.int("ipv4_prefix_length") { r.ipv4PrefixLength = n }
+        if let n = try t.int("ipv6_prefix_length") { r.ipv6PrefixLength = n }
+        if let list = try t.strings("exempt") {
+            r.exempt = try list.map { e in
+                do { return try ClientPrefix(parsing: e) } catch { throw ConfigError("rrl.exempt: \(error)") }
+            }
+        }
+        if let b = try t.bool("log_only") { r.logOnly = b }
+        do { try r.validate() } catch { throw ConfigError("\(error)") }
+        return r
+    }
+}
+
+/// Query ACL rules: `[{ from = "CIDR or address", action = "allow|refuse|ignore|empty|127.x.y.z" }, ...]`.
+enum QueryRuleSection {
+    static func parse(_ t: Section, _ key: String) throws -> [QueryRule] {
+        guard let rules = try t.tables(key) else { return [] }
+        return try rules.map { r in
+            try r.only(["from", "action"])
+            guard let from = try r.string("from") else { throw ConfigError("\(r.path).from is missing") }
+            guard let word = try r.string("action") else { throw ConfigError("\(r.path).action is missing") }
+            let prefix: ClientPrefix
+            do { prefix = try ClientPrefix(parsing: from) } catch { throw ConfigError("\(r.path).from: \(error)") }
+            let action: QueryRule.Action
+            switch word {
+            case "allow": action = .allow
+            case "refuse": action = .refuse
+            case "ignore": action = .ignore
+            case "empty": action = .empty
+            default:
+                var a = in_addr()
+                guard inet_pton(AF_INET, word, &a) == 1, word.hasPrefix("127.") else {
+                    throw ConfigError(
+                        "\(r.path).action: '\(word)' (expected allow, refuse, ignore, empty or an answer in 127.0.0.0/8 such as 127.255.255.254)")
+                }
+                action = .answer(UInt32(bigEndian: a.s_addr))
+            }
+            return QueryRule(from: prefix, action: action)
+        }
+    }
+}
+
 enum ZoneSection {
     static func parse(_ z: Section, directory: String) throws -> ZoneDefinition {
-        try z.only(["name", "lists", "skeleton", "ttl", "codes", "templates", "allow_transfer", "transfer_key", "notify"])
+        try z.only(["name", "lists", "skeleton", "ttl", "codes", "templates", "allow_transfer", "transfer_key", "notify", "acl"])
         guard let name = try z.string("name") else { throw ConfigError("\(z.path).name is missing") }
         guard (try? DomainName.wire(fromText: name)) != nil, name.contains(".") else {
             throw ConfigError("\(z.path).name: '\(name)' is not a domain name")
@@ -172,6 +244,7 @@ enum ZoneSection {
         }
         var zone = ZoneDefinition(name: name.hasSuffix(".") ? String(name.dropLast()) : name, role: role)
         if let t = try z.duration("ttl") { zone.ttl = UInt32(t) }
+        zone.acl = try QueryRuleSection.parse(z, "acl")
         if let skeleton = try z.string("skeleton") {
             let path = skeleton.hasPrefix("/") ? skeleton : directory + "/" + skeleton
             zone.apex = try ZoneSkeleton.load(path: path, origin: zone.name)
@@ -270,6 +343,12 @@ struct Section {
         guard let v = table[key] else { return nil }
         guard let n = v.int else { throw ConfigError("\(name(key)) must be an integer") }
         return n
+    }
+
+    func bool(_ key: String) throws -> Bool? {
+        guard let v = table[key] else { return nil }
+        guard let b = v.bool else { throw ConfigError("\(name(key)) must be true or false") }
+        return b
     }
 
     func duration(_ key: String) throws -> Int? {

@@ -3,6 +3,7 @@ import DNSTransport
 import Foundation
 import Logging
 import Publishing
+import RateLimiting
 import RBLDatasets
 import Store
 import ZoneConfig
@@ -126,6 +127,8 @@ struct Serve: ParsableCommand {
     @Option(name: .long, help: "Largest HTTP request body (a pushed feed), in octets; larger ones get 413.")
     var httpMaxBody: Int = 64 << 20
 
+    @OptionGroup(title: "Response rate limiting (UDP)") var rrl: RateLimitOptions
+
     func run() throws {
         let logger = makeLogger()
         if zone.isEmpty {
@@ -137,6 +140,7 @@ struct Serve: ParsableCommand {
             cfg.queryLogPath = queryLog
             cfg.queryLogLeavesOutNXDOMAIN = queryLogNoNXDOMAIN
             if let n = udpThreads { cfg.udpThreads = max(1, n) }
+            cfg.rateLimit = try rrl.apply(to: settings.rateLimit)
             let store: ListingStore
             do { store = try ListingStore(path: db ?? settings.database ?? "var/thurac.db") } catch { throw CommandFailure("\(error)") }
             let source = StoreSnapshotSource(
@@ -193,6 +197,7 @@ struct Serve: ParsableCommand {
         cfg.queryLogPath = queryLog
         cfg.queryLogLeavesOutNXDOMAIN = queryLogNoNXDOMAIN
         if let n = udpThreads { cfg.udpThreads = max(1, n) }
+        cfg.rateLimit = try rrl.apply(to: .off)
         let server: DNSServer
         do {
             server = try DNSServer(

@@ -224,9 +224,10 @@ enum DNSClient {
         try exchange(try makeQuery(name, type: type, edns: edns), port: port, timeout: timeout)
     }
 
-    static func exchange(_ packet: [UInt8], port: UInt16, timeout: Double = 2) throws -> [UInt8] {
+    static func exchange(_ packet: [UInt8], port: UInt16, timeout: Double = 2, from: String? = nil) throws -> [UInt8] {
         let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         defer { close(fd) }
+        if let from { try bindSource(fd, from) }
         var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - Double(Int(timeout))) * 1_000_000))
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         var addr = sockaddr_in()
@@ -248,9 +249,10 @@ enum DNSClient {
     }
 
     /// Sends several queries on one TCP connection (pipelined) and reads the answers.
-    static func tcpExchange(_ packets: [[UInt8]], port: UInt16) throws -> [[UInt8]] {
+    static func tcpExchange(_ packets: [[UInt8]], port: UInt16, from: String? = nil) throws -> [[UInt8]] {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
+        if let from { try bindSource(fd, from) }
         var tv = timeval(tv_sec: 3, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         var addr = sockaddr_in()
@@ -279,6 +281,17 @@ enum DNSClient {
         }
         return answers
     }
+}
+
+/// Sends from this loopback address (any of 127.0.0.0/8 is ours), as another client would.
+func bindSource(_ fd: Int32, _ address: String) throws {
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr(address)
+    let rc = withUnsafePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard rc == 0 else { throw HarnessError("cannot bind \(address): \(String(cString: strerror(errno)))") }
 }
 
 func reversedIPv4(_ a: UInt32) -> String { "\(a & 255).\(a >> 8 & 255).\(a >> 16 & 255).\(a >> 24)" }

@@ -3,6 +3,7 @@ import ListingKeys
 import Listings
 import Store
 import Publishing
+import RateLimiting
 import Testing
 import ZoneConfig
 
@@ -56,6 +57,93 @@ import ZoneConfig
     func badConfigurationsSayWhere(_ file: String, _ message: String) {
         #expect {
             try ThuracConfig.load(path: Self.path(file))
+        } throws: { error in
+            "\(error)".contains(message)
+        }
+    }
+
+    static func loadText(_ text: String) throws -> ThuracConfig {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("thurac-config-\(UUID().uuidString).toml").path
+        try text.write(toFile: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        return try ThuracConfig.load(path: file)
+    }
+
+    @Test func rateLimitingIsReadWithBINDsNames() throws {
+        let shipped = try Self.loadText("").rateLimit
+        #expect(shipped == .shipped && shipped.responsesPerSecond == 1000 && shipped.exempt.map(\.description) == ["127.0.0.0/8", "::1"])
+        #expect(try Self.loadText("[rrl]\nresponses_per_second = 0\n").rateLimit.isEnabled == false)
+        let r = try Self.loadText(
+            """
+            [rrl]
+            responses_per_second = 200
+            nxdomains_per_second = 50
+            errors_per_second = 10
+            window = 30
+            slip = 3
+            ipv4_prefix_length = 28
+            ipv6_prefix_length = 64
+            exempt = ["203.0.113.0/24", "2001:db8::53"]
+            log_only = true
+            """
+        ).rateLimit
+        #expect(r.limit(.positive) == 200 && r.limit(.nodata) == 200 && r.limit(.nxdomain) == 50 && r.limit(.error) == 10)
+        #expect(r.window == 30 && r.slip == 3 && r.ipv4PrefixLength == 28 && r.ipv6PrefixLength == 64 && r.logOnly)
+        #expect(r.exempt.map(\.description) == ["203.0.113.0/24", "2001:db8::53"])
+        #expect(try Self.loadText("[rrl]\nwindow = \"1m\"\n").rateLimit.window == 60)
+    }
+
+    @Test(arguments: [
+        ("slip = 11", "rrl.slip must be 0 to 10"),
+        ("window = 0", "rrl.window must be 1s to 1h"),
+        ("responses_per_sec = 5", "unknown setting 'rrl.responses_per_sec'"),
+        ("exempt = [\"10.0.0.1/8\"]", "rrl.exempt: '10.0.0.1/8' has host bits set"),
+        ("exempt = [\"resolver.example\"]", "is not an IPv4 or IPv6 address or CIDR"),
+        ("log_only = \"yes\"", "rrl.log_only must be true or false"),
+        ("ipv6_prefix_length = 8", "rrl.ipv6_prefix_length must be 16 to 128"),
+        ("responses_per_second = -5", "rrl.responses_per_second must be 0 (no limit) to 1000000"),
+    ])
+    func badRateLimitSettingsSayWhat(_ line: String, _ message: String) {
+        #expect {
+            try Self.loadText("[rrl]\n\(line)\n")
+        } throws: { error in
+            "\(error)".contains(message)
+        }
+    }
+
+    @Test func queryRulesPutTheZonesBeforeTheGlobalOnes() throws {
+        let c = try Self.loadText(
+            """
+            [acl]
+            rules = [{ from = "0.0.0.0/0", action = "allow" }]
+
+            [[zone]]
+            name = "bl.example.net"
+            lists = "addresses"
+            acl = [{ from = "192.0.2.0/24", action = "127.255.255.254" }, { from = "2001:db8::/32", action = "ignore" }]
+
+            [[zone]]
+            name = "dbl.example.net"
+            lists = "domains"
+            """)
+        #expect(c.zones[0].acl.map(\.from.description) == ["192.0.2.0/24", "2001:db8::/32", "0.0.0.0/0"])
+        #expect(c.zones[0].acl.map(\.action) == [.answer(0x7FFF_FFFE), .ignore, .allow])
+        #expect(c.zones[1].acl.map(\.action) == [.allow])
+        // Without [[zone]] tables the shipped zones get the global rules too.
+        #expect(try Self.loadText("[acl]\nrules = [{ from = \"::/0\", action = \"refuse\" }]\n").zones.allSatisfy { $0.acl.map(\.action) == [.refuse] })
+    }
+
+    @Test(arguments: [
+        ("rules = [{ from = \"192.0.2.0/24\", action = \"deny\" }]", "acl.rules[1].action: 'deny' (expected allow, refuse, ignore, empty or an answer"),
+        ("rules = [{ from = \"192.0.2.0/24\", action = \"10.0.0.1\" }]", "acl.rules[1].action: '10.0.0.1'"),
+        ("rules = [{ from = \"192.0.2.1/24\", action = \"refuse\" }]", "acl.rules[1].from: '192.0.2.1/24' has host bits set"),
+        ("rules = [{ action = \"refuse\" }]", "acl.rules[1].from is missing"),
+        ("rules = [{ from = \"::/0\", action = \"refuse\", why = \"x\" }]", "unknown setting 'acl.rules[1].why'"),
+        ("rules = \"refuse\"", "acl.rules must be an array of tables"),
+    ])
+    func badQueryRulesSayWhat(_ line: String, _ message: String) {
+        #expect {
+            try Self.loadText("[acl]\n\(line)\n")
         } throws: { error in
             "\(error)".contains(message)
         }
