@@ -43,7 +43,7 @@ public final class APIMetrics: Sendable {
 
     /// A feed's outcome, per source.
     func ingested(source: String, _ c: IngestCounts) {
-        for (outcome, n) in [("added", c.added), ("refreshed", c.refreshed), ("pending", c.pending), ("allowlisted", c.allowlisted), ("rejected", c.rejected)]
+        for (outcome, n) in [("added", c.added), ("refreshed", c.refreshed), ("pending", c.pending), ("allowlisted", c.allowlisted), ("rejected", c.rejected), ("stale", c.stale)]
         where n > 0 {
             Counter(label: "thurac_ingest_reports_total", dimensions: [("source", source), ("outcome", outcome)], factory: factory).increment(by: n)
         }
@@ -88,9 +88,36 @@ public final class APIMetrics: Sendable {
         }
         var out: [UInt8] = []
         registry.emit(into: &out)
-        var text = String(decoding: out, as: UTF8.self)
+        var text = Self.withHelp(String(decoding: out, as: UTF8.self))
         if let server = server() { text += Self.histogram(server.durations()) }
         return text
+    }
+
+    /// What each family counts, for its `# HELP` line (swift-metrics has no place for it).
+    static let help: [String: String] = [
+        "thurac_dns_requests_total": "DNS queries answered, by zone, transport and query type.",
+        "thurac_dns_responses_total": "DNS answers, by zone, transport and response code.",
+        "thurac_dns_listed_total": "DNS answers that said a key is listed, by zone and transport.",
+        "thurac_zone_serial": "The SOA serial each zone is served with.",
+        "thurac_snapshot_age_seconds": "Seconds since the DNS data was last published.",
+        "thurac_dns_rrl_responses_total": "UDP answers held back by response rate limiting, by answer kind and action (slipped: sent truncated; dropped).",
+        "thurac_dns_rrl_limited_clients": "Client prefix and answer kind accounts limited within the last rate-limit window.",
+        "thurac_listings": "Listings published now, by zone and category.",
+        "thurac_ingest_reports_total": "Reports received over the API, by source and outcome.",
+    ]
+
+    /// The exposition text with a `# HELP` line before each family's `# TYPE` line.
+    static func withHelp(_ text: String) -> String {
+        var out = ""
+        out.reserveCapacity(text.utf8.count + help.count * 100)
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("# TYPE "), let name = line.dropFirst(7).split(separator: " ").first, let h = help[String(name)] {
+                out += "# HELP \(name) \(h)\n"
+            }
+            out += line
+            out += "\n"
+        }
+        return String(out.dropLast())
     }
 
     /// The answer-time histogram, already bucketed by the workers (without a lock or a

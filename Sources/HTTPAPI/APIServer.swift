@@ -23,6 +23,14 @@ public struct APIServer: Sendable {
         /// Public reports per client address: a burst, then this many an hour.
         public var publicReportBurst = 10
         public var publicReportsPerHour = 60
+        /// Delisting requests per client address, in a bucket of their own (a mail admin
+        /// asking for a delisting is not slowed by the spam reports of a shared NAT).
+        public var delistingRequestBurst = 5
+        public var delistingRequestsPerHour = 20
+        /// The largest JSON report, delisting request or decision; above it: 413.
+        public static let maxReport = 1 << 20
+        public static let maxForwardedMessage = 10 << 20
+        public static let maxRequest = 64 << 10
         public init() {}
     }
 
@@ -32,7 +40,8 @@ public struct APIServer: Sendable {
     let options: Options
     let logger: Logger
     let clock: @Sendable () -> Int
-    let limiter: ReportLimiter
+    let reportLimiter: ClientLimiter
+    let delistingLimiter: ClientLimiter
     /// How forwarded spam is read (`message/rfc822` reports); nil when the Public Suffix List
     /// cannot be read, and such reports are refused with the reason.
     let intake: Result<IntakeSettings, any Error>
@@ -47,7 +56,8 @@ public struct APIServer: Sendable {
         self.options = options
         self.logger = logger
         self.clock = clock
-        limiter = ReportLimiter(burst: options.publicReportBurst, perHour: options.publicReportsPerHour)
+        reportLimiter = ClientLimiter(burst: options.publicReportBurst, perHour: options.publicReportsPerHour)
+        delistingLimiter = ClientLimiter(burst: options.delistingRequestBurst, perHour: options.delistingRequestsPerHour)
         intake = Result {
             var s = IntakeSettings(
                 trustedRelays: try TrustedRelays(config.intake.trustedRelays),
@@ -60,21 +70,21 @@ public struct APIServer: Sendable {
     /// The application, a service to run in the server's service group. `onRunning` gets the
     /// bound port (port 0 picks one).
     public func application(host: String, port: Int, onRunning: @escaping @Sendable (Int) async -> Void) -> some Service {
+        let routes: [Route] = [
+            Route(.get, "/healthz") { _, _ in try self.health() },
+            Route(.get, "/metrics") { _, _ in try await self.offLoop { try self.prometheusText() } },
+            Route(.get, "/openapi.yaml") { _, _ in try self.openAPI() },
+            Route(.post, "/v1/feeds/:source") { request, context in
+                try await self.feed(request, source: context.parameters.get("source") ?? "")
+            },
+            Route(.get, "/v1/lookup/:key") { _, context in try await self.lookup(context.parameters.get("key") ?? "") },
+            Route(.post, "/v1/reports") { request, context in try await self.report(request, context) },
+            Route(.get, "/v1/stats") { request, _ in try await self.stats(since: request.uri.queryParameters.get("since")) },
+        ] + delistingRoutes()
         let router = Router(context: APIRequestContext.self)
-        router.get("/healthz") { _, _ in try self.health() }
-        router.get("/metrics") { _, _ in try await self.offLoop { try self.prometheusText() } }
-        router.get("/openapi.yaml") { _, _ in try self.openAPI() }
-        router.post("/v1/feeds/:source") { request, context in
-            try await self.feed(request, source: context.parameters.get("source") ?? "")
-        }
-        router.get("/v1/lookup/:key") { _, context in
-            try await self.lookup(context.parameters.get("key") ?? "")
-        }
-        router.post("/v1/reports") { request, context in try await self.report(request, context) }
-        routeDelistingRequests(router)
-        router.get("/v1/stats") { request, _ in
-            try await self.stats(since: request.uri.queryParameters.get("since"))
-        }
+        // First, so that it wraps every route and the router's own "not found".
+        router.add(middleware: JSONErrors(routes: routes))
+        for r in routes { router.on(RouterPath(r.path), method: r.method, use: r.handler) }
         return Application(
             router: router, configuration: .init(address: .hostname(host, port: port), serverName: "thurac"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) }, logger: logger)
@@ -107,7 +117,7 @@ public struct APIServer: Sendable {
         let caller: Source
         do { caller = try await authenticate(request) } catch let e as APIError { return try e.response() }
         guard caller.name == source else {
-            return try APIError(.forbidden, "the token is the source '\(caller.name)''s, not '\(source)''s").response()
+            return try APIError(.forbidden, "the token is the source \(quoted(caller.name))'s, not \(quoted(source))'s").response()
         }
         let format: FeedFormat?
         do {
@@ -155,7 +165,9 @@ public struct APIServer: Sendable {
 
     /// A feed body into the store through `FeedIngestor`, all or nothing: the answer for both
     /// feeds and reports.
-    func ingest(_ body: FeedBody, source: String, format: FeedFormat?) async throws -> Response {
+    /// `publicReporter`: the client, when the source is its public reporter's (made with the
+    /// report, so a refused one leaves nothing).
+    func ingest(_ body: FeedBody, source: String, format: FeedFormat?, publicReporter: String? = nil) async throws -> Response {
         let now = clock()
         let store = self.store
         let (outcome, bad) = await offLoop { () -> (Result<FeedIngestor.Result, any Error>, [FeedLineError]) in
@@ -163,7 +175,7 @@ public struct APIServer: Sendable {
             let r = Result {
                 try FeedIngestor(store: store).ingest(
                     body.reader(), source: source, format: format, category: .spam, ttl: nil, now: now,
-                    refuseBadLines: true, badLine: { lines.append($0) })
+                    newPublicReporter: publicReporter.map { "API reporter \($0)" }, refuseBadLines: true, badLine: { lines.append($0) })
             }
             return (r, lines)
         }
@@ -182,11 +194,11 @@ public struct APIServer: Sendable {
     struct FeedAnswer: Encodable {
         var source: String
         var format: String
-        var added, refreshed, pending, allowlisted, rejected: Int
+        var added, refreshed, pending, allowlisted, rejected, stale: Int
         init(source: String, format: String, counts c: IngestCounts) {
             self.source = source
             self.format = format
-            (added, refreshed, pending, allowlisted, rejected) = (c.added, c.refreshed, c.pending, c.allowlisted, c.rejected)
+            (added, refreshed, pending, allowlisted, rejected, stale) = (c.added, c.refreshed, c.pending, c.allowlisted, c.rejected, c.stale)
         }
     }
 
@@ -194,7 +206,7 @@ public struct APIServer: Sendable {
     static func format(query: String?, contentType: String?) throws(APIError) -> FeedFormat? {
         if let q = query {
             guard let f = FeedFormat(rawValue: q) else {
-                throw APIError(.badRequest, "unknown format '\(q)'", details: ["formats: " + FeedFormat.allCases.map(\.rawValue).joined(separator: ", ")])
+                throw APIError(.badRequest, "unknown format \(quoted(q))", details: ["formats: " + FeedFormat.allCases.map(\.rawValue).joined(separator: ", ")])
             }
             return f
         }
@@ -210,7 +222,7 @@ public struct APIServer: Sendable {
     func lookup(_ text: String) async throws -> Response {
         let key = text.removingPercentEncoding ?? text
         guard let spec = try? KeySpec(parsing: key) else {
-            return try APIError(.badRequest, "'\(key)' is not a key (an address, network, range, domain or e-mail address)").response()
+            return try APIError(.badRequest, "\(quoted(key)) is not a key (an address, network, range, domain or e-mail address)").response()
         }
         let (store, zones, now) = (self.store, config.zones, clock())
         do {
@@ -225,7 +237,7 @@ public struct APIServer: Sendable {
         let now = clock()
         var since = now - 86400
         if let text {
-            guard let t = ISOTime.parse(text) else { return try APIError(.badRequest, "since: '\(text)' is not an ISO 8601 time").response() }
+            guard let t = ISOTime.parse(text) else { return try APIError(.badRequest, "since: \(quoted(text)) is not an ISO 8601 time").response() }
             since = t
         }
         let (store, from) = (self.store, since)
@@ -291,6 +303,21 @@ struct APIError: Error {
     }
 
     func response() throws -> Response { try json(status, Body(error: message, details: details)) }
+
+    /// A 429 that says when to come back.
+    static func tooManyRequests(_ message: String, retryAfter seconds: Int) -> RetryLater {
+        RetryLater(error: APIError(.tooManyRequests, "\(message); try again in \(seconds) s"), seconds: seconds)
+    }
+
+    struct RetryLater {
+        var error: APIError
+        var seconds: Int
+        func response() throws -> Response {
+            var r = try error.response()
+            r.headers[.retryAfter] = String(seconds)
+            return r
+        }
+    }
 }
 
 func json(_ status: HTTPResponse.Status, _ value: some Encodable) throws -> Response {

@@ -42,26 +42,30 @@ extension APIServer {
         }
     }
 
-    func routeDelistingRequests(_ router: Router<APIRequestContext>) {
-        router.post("/v1/delisting-requests") { request, context in try await self.newRequest(request, context) }
-        router.get("/v1/delisting-requests") { request, _ in try await self.listRequests(request) }
-        router.get("/v1/delisting-requests/:id") { _, context in try await self.showRequest(context.parameters.get("id") ?? "") }
-        router.post("/v1/delisting-requests/:id/accept") { request, context in
-            try await self.decideRequest(request, context.parameters.get("id") ?? "", accept: true)
-        }
-        router.post("/v1/delisting-requests/:id/reject") { request, context in
-            try await self.decideRequest(request, context.parameters.get("id") ?? "", accept: false)
-        }
+    func delistingRoutes() -> [Route] {
+        [
+            Route(.post, "/v1/delisting-requests") { request, context in try await self.newRequest(request, context) },
+            Route(.get, "/v1/delisting-requests") { request, _ in try await self.listRequests(request) },
+            Route(.get, "/v1/delisting-requests/:id") { _, context in try await self.showRequest(context.parameters.get("id") ?? "") },
+            Route(.post, "/v1/delisting-requests/:id/accept") { request, context in
+                try await self.decideRequest(request, context.parameters.get("id") ?? "", accept: true)
+            },
+            Route(.post, "/v1/delisting-requests/:id/reject") { request, context in
+                try await self.decideRequest(request, context.parameters.get("id") ?? "", accept: false)
+            },
+        ]
     }
 
     func newRequest(_ request: Request, _ context: APIRequestContext) async throws -> Response {
-        guard limiter.allow(context.client) else {
-            return try APIError(.tooManyRequests, "too many requests from \(context.client); try again later").response()
+        if let wait = delistingLimiter.take(context.client) {
+            return try APIError.tooManyRequests("too many delisting requests from \(context.client)", retryAfter: wait).response()
         }
-        guard let body = try? await request.body.collect(upTo: 64 << 10),
-            let r = try? JSONDecoder().decode(RequestBody.self, from: Data(body.readableBytesView))
-        else { return try APIError(.badRequest, "a delisting request is JSON {\"key\", \"reason\", \"contact\"}").response() }
-        guard let spec = try? KeySpec(parsing: r.key) else { return try APIError(.badRequest, "'\(r.key)' is not a key").response() }
+        let r: RequestBody
+        switch try await Self.decodeBody(RequestBody.self, request, what: "a delisting request is JSON {\"key\", \"reason\", \"contact\"}") {
+        case .success(let body): r = body
+        case .failure(let refusal): return try refusal.response()
+        }
+        guard let spec = try? KeySpec(parsing: r.key) else { return try APIError(.badRequest, "\(quoted(r.key)) is not a key").response() }
         guard !r.reason.trimmingCharacters(in: .whitespaces).isEmpty else { return try APIError(.badRequest, "a reason is required").response() }
         let (store, now, client) = (self.store, clock(), context.client)
         let saved: ListingStore.DelistingRequest?
@@ -82,7 +86,7 @@ extension APIServer {
     }
 
     func showRequest(_ text: String) async throws -> Response {
-        guard let id = Int64(text) else { return try APIError(.badRequest, "'\(text)' is not a request id").response() }
+        guard let id = Int64(text) else { return try APIError(.badRequest, "\(quoted(text)) is not a request id").response() }
         let store = self.store
         guard let r = try await offLoop({ try store.delistingRequest(id: id) }) else {
             return try APIError(.notFound, "no delisting request #\(id)").response()
@@ -99,7 +103,7 @@ extension APIServer {
     }
 
     func decideRequest(_ request: Request, _ text: String, accept: Bool) async throws -> Response {
-        guard let id = Int64(text) else { return try APIError(.badRequest, "'\(text)' is not a request id").response() }
+        guard let id = Int64(text) else { return try APIError(.badRequest, "\(quoted(text)) is not a request id").response() }
         let caller: Source
         do {
             caller = try await authenticate(request)
@@ -107,9 +111,13 @@ extension APIServer {
             return try e.response()
         }
         guard caller.kind == .operator else { return try APIError(.forbidden, "only an operator's token decides requests").response() }
-        guard let body = try? await request.body.collect(upTo: 64 << 10),
-            let d = try? JSONDecoder().decode(Decision.self, from: Data(body.readableBytesView)), !d.answer.isEmpty
-        else { return try APIError(.badRequest, "a decision is JSON {\"answer\": \"...\"} (told to the requester)").response() }
+        let what = "a decision is JSON {\"answer\": \"...\"} (told to the requester)"
+        let d: Decision
+        switch try await Self.decodeBody(Decision.self, request, what: what) {
+        case .success(let body): d = body
+        case .failure(let refusal): return try refusal.response()
+        }
+        guard !d.answer.trimmingCharacters(in: .whitespaces).isEmpty else { return try APIError(.badRequest, what, details: ["the answer is empty"]).response() }
         let (store, now, grace) = (self.store, clock(), config.delistingGrace)
         do {
             let r = try await offLoop {

@@ -6,7 +6,6 @@ import Logging
 import MailIntake
 import NIOCore
 import Store
-import Synchronization
 import ZoneConfig
 
 /// The request context of the API: Hummingbird's, plus the client's address (public reports
@@ -32,35 +31,6 @@ struct APIRequestContext: RequestContext {
     }
 }
 
-/// Public reports per client address: a token bucket each (a burst, then a steady rate).
-final class ReportLimiter: Sendable {
-    let burst: Double
-    let perSecond: Double
-    private let buckets = Mutex<[String: (tokens: Double, at: Double)]>([:])
-
-    init(burst: Int, perHour: Int) {
-        self.burst = Double(burst)
-        perSecond = Double(perHour) / 3600
-    }
-
-    /// Takes one report from the client's bucket; false when it is empty.
-    func allow(_ client: String, now: Double = Date().timeIntervalSince1970) -> Bool {
-        buckets.withLock { all in
-            if all.count > 100_000 { all = all.filter { now - $0.value.at < 3600 } }
-            var b = all[client] ?? (burst, now)
-            b.tokens = min(burst, b.tokens + (now - b.at) * perSecond)
-            b.at = now
-            guard b.tokens >= 1 else {
-                all[client] = b
-                return false
-            }
-            b.tokens -= 1
-            all[client] = b
-            return true
-        }
-    }
-}
-
 /// One report as JSON (`POST /v1/reports`).
 struct ReportBody: Decodable {
     var key: String
@@ -83,25 +53,19 @@ extension APIServer {
         if request.headers[.authorization] != nil {
             do { source = try await authenticate(request).name } catch let e as APIError { return try e.response() }
         } else {
-            guard limiter.allow(context.client) else {
-                var r = try APIError(.tooManyRequests, "too many public reports from \(context.client); try again later").response()
-                r.headers[.retryAfter] = "60"
-                return r
+            if let wait = reportLimiter.take(context.client) {
+                return try APIError.tooManyRequests("too many public reports from \(context.client)", retryAfter: wait).response()
             }
-            if forwarded {
-                // Made with the message's reports, in their transaction.
-                source = Self.publicSourceName(for: context.client)
-            } else {
-                do { source = try await publicSource(for: context.client) } catch {
-                    return try APIError(.internalServerError, "\(error)").response()
-                }
-            }
+            // Made with the report's listings, in their transaction: a refused report leaves
+            // no source behind.
+            source = Self.publicSourceName(for: context.client)
         }
+        let publicReporter = request.headers[.authorization] == nil ? context.client : nil
         if forwarded {
-            return try await forwardedMessage(request, source: source, publicReporter: request.headers[.authorization] == nil, client: context.client)
+            return try await forwardedMessage(request, source: source, publicReporter: publicReporter != nil, client: context.client)
         }
         let body: ByteBuffer
-        do { body = try await request.body.collect(upTo: min(options.maxBody, 1 << 20)) } catch is NIOTooManyBytesError {
+        do { body = try await request.body.collect(upTo: min(options.maxBody, Options.maxReport)) } catch is NIOTooManyBytesError {
             return try APIError(.contentTooLarge, "a report is at most 1 MiB").response()
         }
         let feed: [UInt8]
@@ -113,7 +77,7 @@ extension APIServer {
             do { r = try JSONDecoder().decode(ReportBody.self, from: Data(body.readableBytesView)) } catch {
                 return try APIError(
                     .badRequest, "a report is JSON {\"key\", \"category\", \"reason\", \"evidence\", \"contact\"} or an ARF message",
-                    details: ["\(error)"]
+                    details: [JSONReason.of(error)]
                 ).response()
             }
             // The same path as a JSON-lines feed of one line.
@@ -125,7 +89,7 @@ extension APIServer {
             feed = Array(try JSONSerialization.data(withJSONObject: line)) + [0x0A]
             format = .jsonl
         }
-        return try await ingest(.bytes(feed), source: source, format: format)
+        return try await ingest(.bytes(feed), source: source, format: format, publicReporter: publicReporter)
     }
 
     /// A forwarded spam message (`Content-Type: message/rfc822`), read as `thurac intake` reads
@@ -137,7 +101,7 @@ extension APIServer {
         case .failure(let e): return try APIError(.serviceUnavailable, "forwarded messages cannot be read here: \(e)").response()
         }
         let body: ByteBuffer
-        do { body = try await request.body.collect(upTo: min(options.maxBody, 10 << 20)) } catch is NIOTooManyBytesError {
+        do { body = try await request.body.collect(upTo: min(options.maxBody, Options.maxForwardedMessage)) } catch is NIOTooManyBytesError {
             return try APIError(.contentTooLarge, "a forwarded message is at most 10 MiB").response()
         }
         let raw = Array(body.readableBytesView)
@@ -173,17 +137,5 @@ extension APIServer {
     /// A public reporter's source name: one per client address.
     static func publicSourceName(for client: String) -> String {
         "public-" + String(client.map { $0.isLetter || $0.isNumber || $0 == "." ? $0 : "-" })
-    }
-
-    /// The store source of a public reporter: one per client address, created on its first report.
-    func publicSource(for client: String) async throws -> String {
-        let name = Self.publicSourceName(for: client)
-        let (store, now) = (self.store, clock())
-        return try await offLoop {
-            if try store.source(named: name) == nil {
-                _ = try? store.addSource(name: name, kind: .public, ttl: nil, now: now, actor: "api")
-            }
-            return name
-        }
     }
 }

@@ -49,7 +49,7 @@ enum ARFFeed {
                 let key = try KeySpec(parsing: raw)
                 entries.append(FeedEntry(line: 0, key: key, category: category, reason: reason, evidence: evidence, seen: seen))
             } catch {
-                errors.append(FeedLineError(line: 0, message: "\(what) '\(raw)': \(error)"))
+                errors.append(FeedLineError(line: 0, message: "\(what) \(quoted(raw)): \(error)"))
             }
         }
         for (name, value) in report {

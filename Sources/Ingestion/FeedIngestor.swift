@@ -23,14 +23,16 @@ public struct FeedIngestor {
 
     /// `refuseBadLines`: one bad line refuses the whole feed (the API: nothing of a rejected
     /// request is applied); otherwise bad lines are skipped, as `thurac ingest` does.
+    /// `newPublicReporter`: the source is a public reporter's, made with the feed when new
+    /// (see `ListingStore.ingest`).
     public func ingest(
         _ reader: FeedReader, source: String, format: FeedFormat?, category: Category, ttl: Int?, now: Int,
-        policy: Policy = Policy(), refuseBadLines: Bool = false, badLine: (FeedLineError) -> Void = { _ in },
-        progress: ((Progress) -> Void)? = nil
+        policy: Policy = Policy(), newPublicReporter: String? = nil, refuseBadLines: Bool = false,
+        badLine: (FeedLineError) -> Void = { _ in }, progress: ((Progress) -> Void)? = nil
     ) throws -> Result {
         let f = try format ?? FeedFormat.detect(reader.peek())
         var rejected = 0
-        let counts = try store.ingest(source: source, ttlOverride: ttl, now: now, policy: policy) { writer in
+        let counts = try store.ingest(source: source, ttlOverride: ttl, now: now, policy: policy, newPublicReporter: newPublicReporter) { writer in
             func reject(_ e: FeedLineError) {
                 writer.reject()
                 rejected += 1

@@ -65,6 +65,8 @@ public struct FeedLineParser {
     public let format: FeedFormat
     let defaultCategory: Category
     var columns: CSVColumns? = nil
+    /// The CSV header was refused: that was said once, and no later line can be read.
+    var headerRefused = false
     var fields: [(start: Int, end: Int, quoted: Bool)] = []
 
     struct CSVColumns {
@@ -105,7 +107,11 @@ public struct FeedLineParser {
         case .csv:
             splitCSV(line_)
             guard let c = columns else {
-                try readHeader(line_)
+                if headerRefused { return nil }
+                do { try readHeader(line_) } catch {
+                    headerRefused = true
+                    throw error
+                }
                 return nil
             }
             guard c.key < fields.count, fields[c.key].end > fields[c.key].start else { throw KeyError("no key") }
@@ -148,7 +154,7 @@ public struct FeedLineParser {
         let t = try ttl.flatMap { $0.isEmpty ? nil : $0 }.map { t throws(KeyError) in try DurationText.seconds(t) }
         var s: Int? = nil
         if let seen, !seen.isEmpty {
-            guard let v = ISOTime.parse(seen) else { throw KeyError("'\(seen)' is not an ISO 8601 time") }
+            guard let v = ISOTime.parse(seen) else { throw KeyError("\(quoted(seen)) is not an ISO 8601 time") }
             s = v
         }
         return FeedEntry(
@@ -159,7 +165,10 @@ public struct FeedLineParser {
     mutating func readHeader(_ line: UnsafeBufferPointer<UInt8>) throws(KeyError) {
         var names: [String: Int] = [:]
         for i in fields.indices { names[(field(line, i) ?? "").lowercased()] = names[(field(line, i) ?? "").lowercased()] ?? i }
-        guard let key = names["key"] else { throw KeyError("the CSV header needs a 'key' column") }
+        guard let key = names["key"] else {
+            let found = fields.indices.map { field(line, $0) ?? "" }.prefix(10).map { quoted($0, limit: 20) }.joined(separator: ", ")
+            throw KeyError("the CSV header needs a 'key' column (it has \(found)); no line of this feed can be read")
+        }
         columns = CSVColumns(
             key: key, category: names["category"], reason: names["reason"], ttl: names["ttl"], seen: names["seen"],
             evidence: names["evidence"])

@@ -75,7 +75,7 @@ enum RbldnsdFeed {
                     for (ref, subtree) in [(names.exact[i], false), (names.subtree[i], true)] where ref != .none {
                         // Through the key parser: rbldnsd takes names a listing key does not.
                         guard let spec = try? KeySpec(parsing: (subtree ? "*." : "") + name) else {
-                            errors.append(FeedLineError(line: 0, message: "'\(name)' is not a domain name a listing can hold"))
+                            errors.append(FeedLineError(line: 0, message: "\(quoted(name)) is not a domain name a listing can hold"))
                             continue
                         }
                         add(spec.key, excluded: ref == .excluded, names.values, ref)

@@ -36,7 +36,7 @@ public enum Category: String, Sendable, CaseIterable, Codable {
     public init(parsing text: String) throws(KeyError) {
         guard let c = Category(rawValue: text.lowercased()) else {
             throw KeyError(
-                "unknown category '\(text)' (expected \(Category.allCases.map(\.rawValue).joined(separator: ", ")))")
+                "unknown category \(quoted(text)) (expected \(Category.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
         self = c
     }
@@ -46,7 +46,7 @@ public enum Category: String, Sendable, CaseIterable, Codable {
 public enum DurationText {
     public static func seconds(_ text: String) throws(KeyError) -> Int {
         guard let unit = text.last, let n = Int(text.dropLast()), n >= 0 else {
-            throw KeyError("'\(text)' is not a duration (write 90s, 30m, 12h, 7d or 2w)")
+            throw KeyError("\(quoted(text)) is not a duration (write 90s, 30m, 12h, 7d or 2w)")
         }
         switch unit {
         case "s": return n
@@ -54,7 +54,7 @@ public enum DurationText {
         case "h": return n * 3600
         case "d": return n * 86400
         case "w": return n * 604_800
-        default: throw KeyError("'\(text)' is not a duration (write 90s, 30m, 12h, 7d or 2w)")
+        default: throw KeyError("\(quoted(text)) is not a duration (write 90s, 30m, 12h, 7d or 2w)")
         }
     }
 }

@@ -110,14 +110,14 @@ enum IPv4Text {
         if let dash = text.firstIndex(of: "-") {
             let a = String(text[..<dash])
             let b = String(text[text.index(after: dash)...])
-            guard let first = parse(a) else { throw KeyError("'\(a)' is not an IPv4 address") }
-            guard let last = parse(b) else { throw KeyError("'\(b)' is not an IPv4 address") }
+            guard let first = parse(a) else { throw KeyError("\(quoted(a)) is not an IPv4 address") }
+            guard let last = parse(b) else { throw KeyError("\(quoted(b)) is not an IPv4 address") }
             guard first <= last else { throw KeyError("range \(text) ends before it starts") }
             return .ipv4(first: first, last: last)
         }
         if let slash = text.firstIndex(of: "/") {
             let a = String(text[..<slash])
-            guard let address = parse(a) else { throw KeyError("'\(a)' is not an IPv4 address") }
+            guard let address = parse(a) else { throw KeyError("\(quoted(a)) is not an IPv4 address") }
             guard let n = Int(text[text.index(after: slash)...]), (0...32).contains(n) else {
                 throw KeyError("prefix length in \(text) must be 0 to 32")
             }
@@ -127,7 +127,7 @@ enum IPv4Text {
             }
             return .ipv4(first: address, last: address | ~mask)
         }
-        guard let a = parse(text) else { throw KeyError("'\(text)' is not an IPv4 address") }
+        guard let a = parse(text) else { throw KeyError("\(quoted(text)) is not an IPv4 address") }
         return .ipv4(first: a, last: a)
     }
 }
@@ -151,7 +151,7 @@ enum IPv6Text {
             }
             length = n
         }
-        guard let a = parse(addressText) else { throw KeyError("'\(addressText)' is not an IPv6 address") }
+        guard let a = parse(addressText) else { throw KeyError("\(quoted(addressText)) is not an IPv6 address") }
         let mask: UInt128 = length == 0 ? 0 : UInt128.max << (128 - length)
         guard a & ~mask == 0 else {
             throw KeyError("\(text) has host bits set; the network is \(format(a & mask))/\(length)")
@@ -189,7 +189,7 @@ enum DomainSyntax {
             name = name.dropFirst()
         }
         if name.hasSuffix(".") { name = name.dropLast() }
-        guard let valid = validName(String(name)) else { throw KeyError("'\(text)' is not a domain name") }
+        guard let valid = validName(String(name)) else { throw KeyError("\(quoted(text)) is not a domain name") }
         return .domain(name: valid, subtree: subtree)
     }
 }
@@ -197,13 +197,13 @@ enum DomainSyntax {
 enum EmailSyntax {
     static func parse(_ text: String) throws(KeyError) -> ListingKey {
         let parts = text.split(separator: "@", omittingEmptySubsequences: false)
-        guard parts.count == 2 else { throw KeyError("'\(text)' is not an e-mail address (one @ expected)") }
+        guard parts.count == 2 else { throw KeyError("\(quoted(text)) is not an e-mail address (one @ expected)") }
         let local = parts[0]
         guard (1...64).contains(local.utf8.count), local.utf8.allSatisfy({ $0 > 32 && $0 < 127 && $0 != 34 }) else {
-            throw KeyError("'\(text)' has an invalid local part")
+            throw KeyError("\(quoted(text)) has an invalid local part")
         }
         guard let domain = DomainSyntax.validName(String(parts[1])) else {
-            throw KeyError("'\(text)' has an invalid domain")
+            throw KeyError("\(quoted(text)) has an invalid domain")
         }
         return .email(local.lowercased() + "@" + domain)
     }

@@ -29,9 +29,13 @@ public struct IngestCounts: Sendable, Equatable, CustomStringConvertible {
     public var pending = 0
     public var allowlisted = 0
     public var rejected = 0
+    /// Reports already expired when they arrived (an ARF report older than its TTL): taken
+    /// note of, not applied.
+    public var stale = 0
     public init() {}
     public var description: String {
         "added \(added), refreshed \(refreshed), pending \(pending), allowlisted \(allowlisted), rejected \(rejected)"
+            + (stale > 0 ? ", stale \(stale)" : "")
     }
 }
 
@@ -89,10 +93,15 @@ public final class FeedWriter {
             counts.allowlisted += 1
             return
         }
+        let (seen, ttl) = (r.seen ?? now, r.ttl ?? defaultTTL)
+        if let ttl, seen + ttl <= now {
+            counts.stale += 1
+            return
+        }
         run.append(
             Staged(
                 key: r.key.description, category: r.category.rawValue, excluded: r.key.excluded, reason: r.reason,
-                evidence: r.evidence, seen: r.seen ?? now, ttl: r.ttl ?? defaultTTL, sequence: accepted))
+                evidence: r.evidence, seen: seen, ttl: ttl, sequence: accepted))
         accepted += 1
         if run.count >= runLength { try flush() }
     }
@@ -139,11 +148,27 @@ extension ListingStore {
     /// decision per key, then listings), not one round of SQL per line. Several lines for one
     /// key and category in a feed count as one report. A feed with rejected lines and not one
     /// usable line is refused whole.
+    ///
+    /// `newPublicReporter`: the source is a public reporter's (an API client's, a citizen's
+    /// address), made with the feed if it is new, in its transaction: a refused report leaves
+    /// no source behind. The text says who it is, for the audit log.
     public func ingest(
-        source name: String, ttlOverride: Int?, now: Int, policy: Policy = Policy(),
+        source name: String, ttlOverride: Int?, now: Int, policy: Policy = Policy(), newPublicReporter: String? = nil,
         feed: (FeedWriter) throws -> Void
     ) throws -> IngestCounts {
-        try ingest(source: name, ttlOverride: ttlOverride, now: now, policy: policy, first: nil, feed: feed)
+        try ingest(
+            source: name, ttlOverride: ttlOverride, now: now, policy: policy,
+            first: newPublicReporter.map { who in { db in try Self.addPublicSource(db, name: name, now: now, actor: "api", who: who) } },
+            feed: feed)
+    }
+
+    /// A public reporter's source, made on its first report (nothing when it exists).
+    static func addPublicSource(_ db: Database, name: String, now: Int, actor: String, who: String) throws {
+        guard validSourceName(name) else { throw StoreError("not a source name: '\(name)'") }
+        try db.executeCached("INSERT INTO source (name, kind, createdAt) VALUES (?, 'public', ?) ON CONFLICT (name) DO NOTHING", [name, now])
+        if db.changesCount == 1 {
+            try audit(db, at: now, actor: actor, action: "source.add", subject: name, detail: "kind=public, \(who)")
+        }
     }
 
     /// The same, with `first` run at the start of the transaction (what must be applied with
@@ -181,7 +206,7 @@ extension ListingStore {
             try feed(writer)
             try writer.flush()
             var counts = writer.counts
-            if writer.accepted == 0 && counts.allowlisted == 0 {
+            if writer.accepted == 0 && counts.allowlisted == 0 && counts.stale == 0 {
                 // An empty feed is almost always a failed fetch upstream: say so rather than
                 // record that the source reported nothing.
                 throw StoreError(
@@ -222,6 +247,12 @@ extension ListingStore {
     /// new ones inserted, with no per-key decision to make. A new listing has exactly this
     /// feed's report: every report comes with a listing row, and they are pruned together.
     static func mergeTrusted(_ db: Database, now: Int, into counts: inout IngestCounts) throws {
+        // A pending or delisted key this feed publishes is a listing added to the zone.
+        let published = try Int.fetchOne(
+            db.cachedStatement(
+                sql: """
+                SELECT count(*) FROM feed f JOIN listing l ON l.key = f.key AND l.category = f.category WHERE l.state != 'published'
+                """)) ?? 0
         try db.executeCached(
             """
                 UPDATE listing SET
@@ -233,14 +264,14 @@ extension ListingStore {
                   reason = coalesce(f.reason, listing.reason)
                 FROM feed f WHERE listing.key = f.key AND listing.category = f.category
                 """)
-        counts.refreshed = db.changesCount
+        counts.refreshed = db.changesCount - published
         try db.executeCached(
             """
                 INSERT INTO listing (key, category, state, firstSeen, lastSeen, expiresAt, reportCount, reason)
                 SELECT key, category, 'published', seenAt, seenAt, expiresAt, 1, reason
                 FROM feed f WHERE NOT EXISTS (SELECT 1 FROM listing l WHERE l.key = f.key AND l.category = f.category)
                 """)
-        counts.added = db.changesCount
+        counts.added = db.changesCount + published
     }
 
     /// Public reports: per key, published when a trusted source reported it too, or enough
@@ -271,9 +302,11 @@ extension ListingStore {
             db.cachedStatement(
                 sql: """
                 SELECT
-                  sum(NOT existed AND publish) AS added,
-                  sum(existed AND (oldState = 'published' OR publish)) AS refreshed,
-                  sum((NOT existed AND NOT publish) OR (existed AND NOT (oldState = 'published' OR publish))) AS pending
+                  -- The report that publishes a pending key (its third reporter) adds a listing
+                  -- to the zone, as a new key does; only a listing already served is refreshed.
+                  sum(publish AND coalesce(oldState, '') != 'published') AS added,
+                  sum(coalesce(oldState, '') = 'published') AS refreshed,
+                  sum(NOT publish) AS pending
                 FROM decision
                 """))
         counts.added = tally?["added"] ?? 0

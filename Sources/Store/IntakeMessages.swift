@@ -51,11 +51,7 @@ extension ListingStore {
             source: source, ttlOverride: nil, now: now, policy: policy,
             first: { db in
                 if publicReporter {
-                    try db.executeCached(
-                        "INSERT INTO source (name, kind, createdAt) VALUES (?, 'public', ?) ON CONFLICT (name) DO NOTHING", [source, now])
-                    if db.changesCount == 1 {
-                        try Self.audit(db, at: now, actor: "intake", action: "source.add", subject: source, detail: "kind=public, e-mail reporter \(m.reporter)")
-                    }
+                    try Self.addPublicSource(db, name: source, now: now, actor: "intake", who: "e-mail reporter \(m.reporter)")
                 }
                 try db.executeCached(
                     """

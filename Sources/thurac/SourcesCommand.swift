@@ -70,14 +70,23 @@ struct SourcesCommand: ParsableCommand {
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the sources.")
         @Flag(help: "Include removed sources.") var all = false
+        @Flag(help: "List public reporters (kind public) one a line; otherwise they are counted in one line.")
+        var `public` = false
         @OptionGroup var store: StoreOptions
 
         func run() throws {
             let s = try store.open()
+            let sources = try storeCall({ try s.sources(includingRemoved: all) })
+            // Every citizen who reports is a source of kind public: thousands of them would bury
+            // the few feeds an operator looks for.
+            let reporters = sources.filter { $0.kind == .public }
             print("name\tkind\tttl\tcreated\tremoved")
-            for src in try storeCall({ try s.sources(includingRemoved: all) }) {
+            for src in sources where `public` || src.kind != .public {
                 let ttl = src.effectiveTTL.map { "\($0 / 86400)d" } ?? "none"
                 print("\(src.name)\t\(src.kind.rawValue)\t\(ttl)\t\(isoTime(src.createdAt))\t\(src.removedAt.map(isoTime) ?? "-")")
+            }
+            if !`public`, let newest = reporters.map(\.createdAt).max() {
+                print("(\(reporters.count) public reporter\(reporters.count == 1 ? "" : "s"), the newest since \(isoTime(newest)): list them with --public)")
             }
         }
     }

@@ -46,6 +46,8 @@ struct APITests {
     struct Answer {
         var status: Int
         var body: String
+        /// Response header fields, names in lower case.
+        var headers: [String: String] = [:]
         var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:] }
     }
 
@@ -55,7 +57,7 @@ struct APITests {
         from: String? = nil
     ) throws -> Answer {
         let out = env.dir + "/answer-\(UUID().uuidString)"
-        var args = ["-s", "-o", out, "-w", "%{http_code}", "-X", method]
+        var args = ["-s", "-o", out, "-D", out + ".headers", "-w", "%{http_code}", "-X", method]
         if let from { args += ["--interface", from] }
         if let token { args += ["-H", "Authorization: Bearer \(token)"] }
         if let contentType { args += ["-H", "Content-Type: \(contentType)"] }
@@ -65,7 +67,12 @@ struct APITests {
             args += ["--data-binary", "@" + file]
         }
         let r = try CLITests.run("/usr/bin/curl", args + ["http://127.0.0.1:\(env.http)\(path)"])
-        return Answer(status: Int(r.out) ?? 0, body: (try? String(contentsOfFile: out, encoding: .utf8)) ?? "")
+        var headers: [String: String] = [:]
+        for line in ((try? String(contentsOfFile: out + ".headers", encoding: .utf8)) ?? "").split(whereSeparator: \.isNewline) {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        return Answer(status: Int(r.out) ?? 0, body: (try? String(contentsOfFile: out, encoding: .utf8)) ?? "", headers: headers)
     }
 
     /// The answer's status is documented for the operation and its JSON matches the schema.
@@ -212,13 +219,23 @@ struct APITests {
         #expect(!Self.listed(env, "198.51.100.88"), "one reporter does not")
         // An ARF message with a source's token: its source IP and domain are that source's reports.
         let arf = try String(contentsOf: Self.repo.appendingPathComponent("Tests/StoreTests/Feeds/abuse.arf"), encoding: .utf8)
-        let fed = try Self.call(env, "POST", "/v1/reports", token: env.tokens["isp1"], body: arf,
+        // The sample's Arrival-Date is in March: its reports expired long ago, so they are
+        // stale, not added, and change nothing.
+        let stale = try Self.call(env, "POST", "/v1/reports", token: env.tokens["isp1"], body: arf,
+                                  contentType: "multipart/report; report-type=feedback-report")
+        #expect(stale.status == 200 && stale.json["stale"] as? Int == 3 && stale.json["added"] as? Int == 0, "\(stale.body)")
+        try Self.conforms(env, "/v1/reports", "POST", stale)
+        #expect(!(try Self.call(env, "GET", "/v1/lookup/192.0.2.1").body.contains(#""source":"isp1""#)))
+        // The same report arriving now is added.
+        let rfc2822 = DateFormatter()
+        rfc2822.locale = Locale(identifier: "en_US_POSIX")
+        rfc2822.dateFormat = "EEE, d MMM yyyy HH:mm:ss Z"
+        let fresh = arf.replacingOccurrences(of: "Arrival-Date: Thu, 8 Mar 2026 14:00:00 +0700", with: "Arrival-Date: " + rfc2822.string(from: Date()))
+        let fed = try Self.call(env, "POST", "/v1/reports", token: env.tokens["isp1"], body: fresh,
                                 contentType: "multipart/report; report-type=feedback-report")
         #expect(fed.status == 200 && fed.json["format"] as? String == "arf" && (fed.json["added"] as? Int ?? 0) >= 1, "\(fed.body)")
-        // (The sample's Arrival-Date is in March: its reports expired long ago, so they are
-        // recorded, not published.)
         let arfLookup = try Self.call(env, "GET", "/v1/lookup/192.0.2.1")
-        #expect(arfLookup.body.contains(#""source":"isp1""#) && !arfLookup.body.contains(#""key":"spammer.example""#), "\(arfLookup.body)")
+        #expect(arfLookup.body.contains(#""source":"isp1""#), "\(arfLookup.body)")
         #expect(try Self.call(env, "GET", "/v1/lookup/spammer.example").body.contains(#""source":"isp1""#))
         // A forwarded spam message: read like `thurac intake` reads one, the client its reporter.
         let eml = try String(contentsOf: Self.repo.appendingPathComponent("Tests/MailIntakeTests/Messages/attachment.eml"), encoding: .utf8)
@@ -288,5 +305,72 @@ struct APITests {
         #expect(rejected.status == 0 && rejected.out.contains("rejected"), "\(rejected.err)")
         #expect(try Self.call(env, "GET", "/v1/delisting-requests/\(otherID)").json["status"] as? String == "rejected")
         #expect(!(try CLITests.thurac(["lookup", "192.0.2.1", "--config", env.config]).out.contains("delisted")), "a rejected request changes nothing")
+    }
+
+    /// What a user trying the API found (issue 13): refusals leave nothing behind, say what is
+    /// wrong without echoing megabytes, and every error, 404 and 405 included, is JSON.
+    @Test func refusalsLeaveNothingAndSayWhatIsWrong() throws {
+        let env = try Env()
+        defer { env.server.stop() }
+        let isp1 = try #require(env.tokens["isp1"])
+        func publicSources() throws -> String { try CLITests.thurac(["sources", "list", "--public", "--config", env.config]).out }
+
+        // A refused public report makes no source: broken JSON, a bad key.
+        let broken = try Self.call(env, "POST", "/v1/reports", body: #"{"key": "#, contentType: "application/json", from: "127.0.0.31")
+        #expect(broken.status == 400 && (broken.json["details"] as? [String]) == ["the body is not valid JSON"], "\(broken.body)")
+        let noKey = try Self.call(env, "POST", "/v1/reports", body: #"{"reason": "spam"}"#, contentType: "application/json", from: "127.0.0.31")
+        #expect(noKey.status == 400 && (noKey.json["details"] as? [String]) == ["'key' is missing"], "\(noKey.body)")
+        let badKey = try Self.call(env, "POST", "/v1/reports", body: #"{"key": "not a key"}"#, contentType: "application/json", from: "127.0.0.32")
+        #expect(badKey.status == 400, "\(badKey.body)")
+        let afterRefusals = try publicSources()
+        #expect(!afterRefusals.contains("public-127.0.0.31") && !afterRefusals.contains("public-127.0.0.32"), "\(afterRefusals)")
+        let good = try Self.call(env, "POST", "/v1/reports", body: #"{"key": "198.51.100.60"}"#, contentType: "application/json", from: "127.0.0.33")
+        #expect(good.status == 200 && good.json["pending"] as? Int == 1, "\(good.body)")
+        #expect(try publicSources().contains("public-127.0.0.33\tpublic"))
+
+        // Long input is quoted cut short; a CSV without a key column says so once.
+        let long = String(repeating: "x", count: 3000)
+        let cut = try Self.call(env, "POST", "/v1/feeds/isp1", token: isp1, body: "192.0.2.70\n\(long)\n")
+        let detail = (cut.json["details"] as? [String])?.first ?? ""
+        #expect(cut.status == 400 && detail.count < 300 && detail.contains("(3000 characters)"), "\(detail)")
+        let noColumn = try Self.call(env, "POST", "/v1/feeds/isp1?format=csv", token: isp1, body: "address,reason\n192.0.2.71,a\n192.0.2.72,b\n192.0.2.73,c\n")
+        let said = noColumn.json["details"] as? [String] ?? []
+        #expect(noColumn.status == 400 && said.count == 1 && said[0].contains("needs a 'key' column"), "\(noColumn.body)")
+        try Self.conforms(env, "/v1/feeds/{source}", "POST", noColumn)
+
+        // Unknown paths and wrong methods: JSON, 405 with Allow.
+        for (method, path, status, allow) in [
+            ("GET", "/nothing/here", 404, nil), ("GET", "/v1/reports", 405, "POST"), ("POST", "/healthz", 405, "GET"),
+            ("GET", "/v1/delisting-requests/7/accept", 405, "POST"), ("DELETE", "/v1/delisting-requests", 405, "POST, GET"),
+        ] as [(String, String, Int, String?)] {
+            let a = try Self.call(env, method, path)
+            #expect(a.status == status && a.json["error"] is String && a.headers["content-type"] == "application/json", "\(method) \(path): \(a.status) \(a.body)")
+            #expect(a.headers["allow"] == allow, "\(method) \(path): \(a.headers)")
+        }
+
+        // Reports and delisting requests have buckets of their own; every 429 says when to retry.
+        var last = Answer(status: 0, body: "")
+        for _ in 0..<11 {
+            last = try Self.call(env, "POST", "/v1/reports", body: #"{"key": "198.51.100.61"}"#, contentType: "application/json", from: "127.0.0.40")
+        }
+        #expect(last.status == 429 && Int(last.headers["retry-after"] ?? "") ?? 0 >= 1, "\(last.status) \(last.headers)")
+        try Self.conforms(env, "/v1/reports", "POST", last)
+        let request = #"{"key": "198.51.100.61", "reason": "our server, fixed"}"#
+        #expect(try Self.call(env, "POST", "/v1/delisting-requests", body: request, from: "127.0.0.40").status == 201, "not slowed by the reports")
+        for _ in 0..<5 { last = try Self.call(env, "POST", "/v1/delisting-requests", body: request, from: "127.0.0.40") }
+        #expect(last.status == 429 && Int(last.headers["retry-after"] ?? "") ?? 0 >= 1, "\(last.status) \(last.headers)")
+        try Self.conforms(env, "/v1/delisting-requests", "POST", last)
+        // Over its limit, a delisting request is 413.
+        let huge = #"{"key": "198.51.100.62", "reason": ""# + String(repeating: "a", count: 70_000) + #""}"#
+        let tooLarge = try Self.call(env, "POST", "/v1/delisting-requests", body: huge, from: "127.0.0.41")
+        #expect(tooLarge.status == 413 && tooLarge.json["error"] is String, "\(tooLarge.status)")
+        try Self.conforms(env, "/v1/delisting-requests", "POST", tooLarge)
+
+        // Every metric family has its HELP line.
+        let metrics = try Self.call(env, "GET", "/metrics").body
+        for line in metrics.split(separator: "\n") where line.hasPrefix("# TYPE ") {
+            let name = line.split(separator: " ")[2]
+            #expect(metrics.contains("# HELP \(name) "), "\(name) has no HELP line")
+        }
     }
 }

@@ -38,6 +38,14 @@ import Testing
         let list = try Self.thurac(["sources", "list", "--db", db])
         #expect(list.out.contains("mic\tagency\t14d"))
         #expect(list.out.contains("vnpt\tisp\t7d"))
+        // Public reporters are counted in one line unless asked for.
+        for n in ["public-192.0.2.1", "public-192.0.2.2"] {
+            #expect(try Self.thurac(["sources", "add", n, "--kind", "public", "--db", db]).status == 0)
+        }
+        let summarised = try Self.thurac(["sources", "list", "--db", db]).out
+        #expect(!summarised.contains("public-192.0.2.1") && summarised.contains("(2 public reporters"), "\(summarised)")
+        let all = try Self.thurac(["sources", "list", "--public", "--db", db]).out
+        #expect(all.contains("public-192.0.2.1\tpublic") && all.contains("public-192.0.2.2\tpublic") && !all.contains("reporters,"))
         let rotated = try Self.thurac(["sources", "token", "vnpt", "--db", db])
         #expect(rotated.status == 0 && rotated.out != add.out)
         #expect(try Self.thurac(["sources", "remove", "vnpt", "--db", db]).status == 0)

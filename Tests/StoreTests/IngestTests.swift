@@ -60,13 +60,33 @@ import Testing
         #expect(try feed("spam.example\n", "a", at: t0 + day).counts.pending == 1, "the same reporter twice is still one")
         #expect(try feed("spam.example\n", "b", at: t0 + 2 * day).counts.pending == 1)
         let third = try feed("spam.example\n", "c", at: t0 + 3 * day)
-        #expect(third.counts.refreshed == 1)
+        #expect(third.counts.added == 1 && third.counts.refreshed == 0 && third.counts.pending == 0, "the third reporter adds the listing")
+        #expect(try feed("spam.example\n", "a", at: t0 + 3 * day + 1).counts.refreshed == 1)
         #expect(try store.listings(key: "spam.example").first?.state == "published")
         // Three reporters spread over more than seven days do not publish.
         _ = try feed("slow.example\n", "a", at: t0)
         _ = try feed("slow.example\n", "b", at: t0 + 5 * day)
         _ = try feed("slow.example\n", "c", at: t0 + 9 * day)
         #expect(try store.listings(key: "slow.example").first?.state == "pending")
+    }
+
+    @Test func aTrustedReportOfAPendingKeyAddsItsListing() throws {
+        #expect(try feed("pending.example\n", "a", at: t0).counts.pending == 1)
+        let trusted = try feed("pending.example\nnew.example\n", "vnpt", at: t0 + 1)
+        #expect(trusted.counts.added == 2 && trusted.counts.refreshed == 0, "\(trusted.counts)")
+        #expect(try feed("pending.example\n", "vnpt", at: t0 + 2).counts.refreshed == 1)
+    }
+
+    @Test func reportsExpiredOnArrivalAreStaleNotAdded() throws {
+        // Seen ten days ago with a 7-day TTL: counted and said, not applied.
+        let csv = "key,seen,ttl\n192.0.2.30,\(ISOTime.format(t0 - 10 * day)),7d\n192.0.2.31,\(ISOTime.format(t0 - day)),7d\n"
+        let r = try feed(csv, "vnpt", at: t0)
+        #expect(r.counts.added == 1 && r.counts.stale == 1, "\(r.counts)")
+        #expect(r.counts.description.hasSuffix("stale 1"))
+        #expect(try store.listings(key: "192.0.2.30").isEmpty && store.reporters(key: "192.0.2.30").isEmpty)
+        // A feed of stale reports only is answered (it was read), not refused as empty.
+        let old = try feed("key,seen,ttl\n192.0.2.32,\(ISOTime.format(t0 - 10 * day)),1d\n", "vnpt", at: t0)
+        #expect(old.counts.stale == 1 && old.counts.added == 0)
     }
 
     @Test func reingestingRefreshesLastSeenOnly() throws {
@@ -147,7 +167,8 @@ import Testing
 
     @Test func csvFieldsMayBeQuotedAndCarryTimesAndEvidence() throws {
         let csv = "Key, Reason ,seen,evidence\n\"192.0.2.20\",\"says \"\"hi\"\", twice\",2026-11-01T10:00:00+07:00,ticket 42\n"
-        #expect(try feed(csv, "vnpt", at: t0).counts.added == 1)
+        // A day after it was seen (at t0 the report would have expired: stale).
+        #expect(try feed(csv, "vnpt", at: ISOTime.parse("2026-11-02T03:00:00Z")!).counts.added == 1)
         let row = try #require(try store.listings(key: "192.0.2.20").first)
         #expect(row.reason == "says \"hi\", twice")
         #expect(row.lastSeen == ISOTime.parse("2026-11-01T03:00:00Z"))
@@ -176,7 +197,10 @@ import Testing
     }
 
     @Test func arfReportsBecomeReportsOfTheReportingSource() throws {
-        let (r, errors) = try feedFile("abuse.arf", "a", at: t0)
+        // An hour after its Arrival-Date (at t0 its reports would be long expired: stale).
+        let arrival = try #require(ISOTime.parse("2026-03-08T07:00:00Z"))
+        #expect(try feedFile("abuse.arf", "vnpt", at: t0).result.counts.stale == 3)
+        let (r, errors) = try feedFile("abuse.arf", "a", at: arrival + 3600)
         #expect(errors.isEmpty)
         #expect(r.format == .arf)
         #expect(r.counts.pending == 3, "a public source: source IP, reported domain and sender wait for corroboration")
@@ -244,7 +268,7 @@ import Testing
             let before = try store.auditLog().count
             do {
                 let r = try feedWithErrors(String(String.UnicodeScalarView(text)), "mic", at: t0 + round, format: format)
-                #expect(r.result.counts.added + r.result.counts.refreshed + r.result.counts.pending + r.result.counts.allowlisted > 0)
+                #expect(r.result.counts.added + r.result.counts.refreshed + r.result.counts.pending + r.result.counts.allowlisted + r.result.counts.stale > 0)
                 #expect(r.result.counts.rejected == r.errors.count)
             } catch is StoreError {
                 #expect(try store.auditLog().count == before, "a refused feed records nothing")
