@@ -30,23 +30,11 @@ public final class QueryLog: Sendable {
         if leaveOutNXDOMAIN && summary.rcode == .nxDomain { return }
         guard summary.length >= 12, packet.readUInt16(at: Header.qdCount) == 1 else { return }
         let name = DomainName.text(fromWire: packet, at: 12)
-        guard let end = QueryParser.skipName(packet, at: 12), end + 4 <= packet.count else { return }
+        guard let end = DomainName.walk(packet, at: WireLimits.headerLength), end + 4 <= packet.count else { return }
         let type = RRType(packet.readUInt16(at: end))
         let cls = RRClass(packet.readUInt16(at: end + 2))
         let line =
             "\(Int(Date().timeIntervalSince1970)) \(client.text) \(name) \(type) \(cls): \(summary.rcode)/\(summary.answerCount)/\(summary.length)\n"
         handle.withLock { $0.write(Data(line.utf8)) }
-    }
-}
-
-extension ClientAddress {
-    public var text: String {
-        switch self {
-        case .v4(let a): return "\(a >> 24).\(a >> 16 & 255).\(a >> 8 & 255).\(a & 255)"
-        case .v6(let a):
-            return (0..<8).map { String(UInt16(truncatingIfNeeded: a >> (112 - 16 * UInt128($0))), radix: 16) }
-                .joined(separator: ":")
-        case .unknown: return "?"
-        }
     }
 }

@@ -150,8 +150,8 @@ final class DNSQueryHandler: ChannelInboundHandler {
             return s
         }
         counters.record(worker: worker, summary: summary, bytesIn: length)
-        if summary.handedOff, let transfers {
-            handOff(context: context, Array(scratch[2..<(2 + length)]), client: client, transfers)
+        if summary.handedOff, let transfers, let query = summary.handedOffQuery {
+            handOff(context: context, Array(scratch[2..<(2 + length)]), query: query, client: client, transfers)
             return
         }
         guard summary.length > 0 else {
@@ -165,14 +165,14 @@ final class DNSQueryHandler: ChannelInboundHandler {
     }
 
     /// Answers on a transfer thread; the connection reads nothing more until it is done.
-    func handOff(context: ChannelHandlerContext, _ message: [UInt8], client: ClientAddress, _ transfers: any TransferHandler) {
+    func handOff(context: ChannelHandlerContext, _ message: [UInt8], query: Query, client: ClientAddress, _ transfers: any TransferHandler) {
         busy = true
         let channel = context.channel
         let snapshot = self.snapshot
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         Self.transferQueue.async {
             var inFlight: [EventLoopFuture<Void>] = []
-            transfers.answerStream(message, client: client, snapshot: snapshot) { reply in
+            transfers.answerStream(message, query: query, client: client, snapshot: snapshot) { reply in
                 var out = channel.allocator.buffer(capacity: reply.count + 2)
                 out.writeInteger(UInt16(truncatingIfNeeded: reply.count))
                 out.writeBytes(reply)

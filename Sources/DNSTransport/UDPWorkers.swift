@@ -98,10 +98,10 @@ public final class UDPWorkers: Sendable {
                 let summary = responder.respond(
                     packet: packet, length: length, overTCP: false, client: client, snapshot: snapshot)
                 counters.record(worker: worker, summary: summary, bytesIn: length)
-                if summary.handedOff, let transfers {
+                if summary.handedOff, let transfers, let query = summary.handedOffQuery {
                     // TSIG-signed (a secondary checking the SOA): rare, so a copy each way is fine.
                     let message = Array(UnsafeRawBufferPointer(start: base, count: length))
-                    if let reply = transfers.answerDatagram(message, client: client, snapshot: snapshot), reply.count <= packet.count {
+                    if let reply = transfers.answerDatagram(message, query: query, client: client, snapshot: snapshot), reply.count <= packet.count {
                         packet.copyBytes(from: reply)
                         cudp_batch_set_reply(batch, i, UInt32(reply.count))
                     }

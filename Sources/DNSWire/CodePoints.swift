@@ -10,6 +10,7 @@ public struct RRType: RawRepresentable, Hashable, Sendable, CustomStringConverti
     public static let cname = RRType(5)
     public static let soa = RRType(6)
     public static let ptr = RRType(12)
+    public static let hinfo = RRType(13)
     public static let mx = RRType(15)
     public static let txt = RRType(16)
     public static let aaaa = RRType(28)
@@ -21,7 +22,7 @@ public struct RRType: RawRepresentable, Hashable, Sendable, CustomStringConverti
     public static let caa = RRType(257)
 
     static let names: [UInt16: String] = [
-        1: "A", 2: "NS", 5: "CNAME", 6: "SOA", 12: "PTR", 15: "MX", 16: "TXT", 28: "AAAA", 33: "SRV",
+        1: "A", 2: "NS", 5: "CNAME", 6: "SOA", 12: "PTR", 13: "HINFO", 15: "MX", 16: "TXT", 28: "AAAA", 33: "SRV",
         41: "OPT", 43: "DS", 46: "RRSIG", 48: "DNSKEY", 64: "SVCB", 65: "HTTPS", 250: "TSIG",
         251: "IXFR", 252: "AXFR", 255: "ANY", 257: "CAA",
     ]

@@ -54,24 +54,60 @@ public enum DomainName {
         return out
     }
 
-    /// Wire form (uncompressed, from `start`) to presentation text without the trailing dot.
+    /// Walks the name at `start`, the one reader of names on the wire (queries, transfers,
+    /// TSIG, NOTIFY, dumps): compression pointers must point before themselves and at most
+    /// `WireLimits.maxPointerHops` are followed; label types 0x40 and 0x80 are refused (RFC 6891
+    /// §5); the uncompressed name is at most 255 octets. `label` gets each label, without its
+    /// length octet. Returns the offset after the name as written (after its first pointer), or
+    /// nil when the name is malformed. Allocates nothing.
+    @inlinable
+    public static func walk(_ p: UnsafeRawBufferPointer, at start: Int, label: (UnsafeRawBufferPointer) -> Void = { _ in }) -> Int? {
+        var o = start
+        var end: Int? = nil
+        var hops = 0
+        var length = 1  // the root octet
+        while true {
+            guard o < p.count else { return nil }
+            let len = Int(p[o])
+            switch len & 0xC0 {
+            case 0x00:
+                if len == 0 { return end ?? o + 1 }
+                length += len + 1
+                guard length <= WireLimits.maxNameLength, o + 1 + len <= p.count else { return nil }
+                label(UnsafeRawBufferPointer(rebasing: p[(o + 1)..<(o + 1 + len)]))
+                o += 1 + len
+            case 0xC0:
+                guard o + 1 < p.count, hops < WireLimits.maxPointerHops else { return nil }
+                let target = (len & 0x3F) << 8 | Int(p[o + 1])
+                guard target < o else { return nil }
+                if end == nil { end = o + 2 }
+                o = target
+                hops += 1
+            default:
+                return nil
+            }
+        }
+    }
+
+    /// The name at `start` in uncompressed wire form (lower-cased when asked), and the offset
+    /// after it as written; nil when malformed.
+    public static func read(_ p: UnsafeRawBufferPointer, at start: Int, lowercase: Bool = false) -> (name: [UInt8], end: Int)? {
+        var out: [UInt8] = []
+        guard
+            let end = walk(p, at: start, label: { l in
+                out.append(UInt8(l.count))
+                for c in l { out.append(lowercase ? lower(c) : c) }
+            })
+        else { return nil }
+        out.append(0)
+        return (out, end)
+    }
+
+    /// The name at `start` as presentation text without the trailing dot; as much of it as
+    /// could be read when it is malformed (this is for logs and dumps).
     public static func text(fromWire p: UnsafeRawBufferPointer, at start: Int) -> String {
         var parts: [String] = []
-        var o = start
-        var hops = 0
-        while o < p.count {
-            let len = Int(p[o])
-            if len == 0 { break }
-            if len & 0xC0 == 0xC0 {
-                guard o + 1 < p.count, hops < WireLimits.maxPointerHops else { break }
-                o = (len & 0x3F) << 8 | Int(p[o + 1])
-                hops += 1
-                continue
-            }
-            guard o + 1 + len <= p.count else { break }
-            parts.append(labelText(UnsafeRawBufferPointer(rebasing: p[(o + 1)..<(o + 1 + len)])))
-            o += 1 + len
-        }
+        _ = walk(p, at: start) { parts.append(labelText($0)) }
         return parts.joined(separator: ".")
     }
 

@@ -93,7 +93,7 @@ public enum QueryParser {
         var index = 0
         while index < total {
             let recordStart = o
-            guard let afterName = skipName(p, at: o) else { return .failure(.formatError(questionEnd: questionEnd)) }
+            guard let afterName = DomainName.walk(p, at: o) else { return .failure(.formatError(questionEnd: questionEnd)) }
             o = afterName
             guard o + 10 <= p.count else { return .failure(.formatError(questionEnd: questionEnd)) }
             let rtype = RRType(p.readUInt16(at: o))
@@ -133,31 +133,6 @@ public enum QueryParser {
     @inline(__always)
     private static func bad(_ implemented: Bool) -> QueryRejection {
         implemented ? .formatError(questionEnd: nil) : .notImplemented(questionEnd: nil)
-    }
-
-    /// Skips a possibly compressed name. Pointers must point strictly backwards, so a loop is
-    /// impossible; the hop budget bounds the work anyway.
-    public static func skipName(_ p: UnsafeRawBufferPointer, at start: Int) -> Int? {
-        var o = start
-        var length = 0
-        while true {
-            guard o < p.count else { return nil }
-            let len = Int(p[o])
-            switch len & 0xC0 {
-            case 0x00:
-                if len == 0 { return o + 1 }
-                length += len + 1
-                if length + 1 > WireLimits.maxNameLength { return nil }
-                o += 1 + len
-            case 0xC0:
-                guard o + 1 < p.count else { return nil }
-                let target = (len & 0x3F) << 8 | Int(p[o + 1])
-                guard target < start else { return nil }
-                return o + 2
-            default:
-                return nil  // 0x40 and 0x80 label types are obsolete or undefined (RFC 6891 §5)
-            }
-        }
     }
 
     private static func optionsWellFormed(_ p: UnsafeRawBufferPointer, from: Int, length: Int) -> Bool {

@@ -104,38 +104,3 @@ public struct ResponseWriter {
 
     public static let optLength = 11
 }
-
-/// Writes TXT RDATA as a sequence of character-strings, splitting at 255 octets (RFC 1035 §3.3.14,
-/// RFC 7208 §3.3), byte by byte so callers can stream a template expansion into it.
-public struct CharacterStringWriter {
-    @usableFromInline var lengthAt: Int
-    @usableFromInline var runLength: Int
-
-    @inlinable
-    public init(writer: inout ResponseWriter) {
-        lengthAt = writer.position
-        runLength = 0
-        writer.append(UInt8(0))
-    }
-
-    /// Returns false when the packet limit was reached (nothing more was written).
-    @inlinable
-    public mutating func append(_ byte: UInt8, to writer: inout ResponseWriter) -> Bool {
-        if runLength == WireLimits.maxCharacterString {
-            guard writer.fits(2) else { return false }
-            writer.buffer[lengthAt] = UInt8(runLength)
-            lengthAt = writer.position
-            writer.append(UInt8(0))
-            runLength = 0
-        }
-        guard writer.fits(1) else { return false }
-        writer.append(byte)
-        runLength += 1
-        return true
-    }
-
-    @inlinable
-    public mutating func finish(_ writer: inout ResponseWriter) {
-        writer.buffer[lengthAt] = UInt8(runLength)
-    }
-}

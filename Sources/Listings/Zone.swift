@@ -1,3 +1,4 @@
+import DNSWire
 /// One dataset as served: whatever mix of IPv4, IPv6, domain and plain-record data it holds.
 public final class ZoneDataset: Sendable {
     public let name: String
@@ -105,6 +106,15 @@ public enum ClientAddress: Sendable, Equatable {
     case v4(UInt32)
     case v6(UInt128)
     case unknown
+
+    /// As the query and transfer logs write it (RFC 5952 for IPv6).
+    public var text: String {
+        switch self {
+        case .v4(let a): return AddressText.ipv4(a)
+        case .v6(let a): return AddressText.ipv6(a)
+        case .unknown: return "?"
+        }
+    }
 }
 
 /// Start of authority, kept in wire pieces ready to copy into answers.

@@ -30,27 +30,6 @@ enum BindDump {
         return out
     }
 
-    /// TXT RDATA in presentation form: 255-octet character-strings, quotes and backslashes
-    /// escaped, other bytes outside printable ASCII as \DDD.
-    static func characterStrings(_ bytes: [UInt8]) -> String {
-        var parts: [String] = []
-        var i = 0
-        repeat {
-            let chunk = bytes[i..<min(bytes.count, i + 255)]
-            var s = "\""
-            for c in chunk {
-                switch c {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"): s += "\\" + String(UnicodeScalar(c))
-                case 0x20...0x7E: s += String(UnicodeScalar(c))
-                default: s += "\\" + String(repeating: "0", count: 3 - String(c).count) + String(c)
-                }
-            }
-            parts.append(s + "\"")
-            i += 255
-        } while i < bytes.count
-        return parts.joined(separator: " ")
-    }
-
     static func text(_ absolute: [UInt8]) -> String {
         let t = DomainName.text(fromWire: absolute)
         return t.hasSuffix(".") ? t : t + "."
@@ -67,15 +46,8 @@ enum BindDump {
             return "AAAA \(ListingKey.ipv6(address: v, prefixLength: 128))"
         case RRType.ns.rawValue, RRType.cname.rawValue, RRType.ptr.rawValue:
             return "\(type == RRType.ns.rawValue ? "NS" : type == RRType.cname.rawValue ? "CNAME" : "PTR") \(text(r))"
-        case RRType.txt.rawValue, 13:  // TXT, HINFO: character-strings
-            var strings: [String] = []
-            var o = 0
-            while o < r.count {
-                let n = Int(r[o])
-                strings.append(characterStrings(Array(r[(o + 1)..<min(r.count, o + 1 + n)])))
-                o += 1 + n
-            }
-            return (type == 13 ? "HINFO " : "TXT ") + strings.joined(separator: " ")
+        case RRType.txt.rawValue, RRType.hinfo.rawValue:  // character-strings
+            return "\(RRType(type)) " + CharacterStrings.presentation(rdata: r).joined(separator: " ")
         default:
             return "TYPE\(type) \\# \(r.count) " + r.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
         }

@@ -1,3 +1,4 @@
+import DNSWire
 import ListingKeys
 import Store
 
@@ -86,7 +87,7 @@ public struct KeyExplanation: Sendable, Codable, Equatable {
         if state == "published", let c = Category(rawValue: r.category), let k = try? KeySpec(parsing: r.key) {
             for z in zones where z.role == PublishedZones.role(of: k.key) {
                 let a = z.code(c)
-                places.append(PublishedIn(zone: z.name, answer: k.excluded ? "excluded" : "\(a >> 24).\(a >> 16 & 255).\(a >> 8 & 255).\(a & 255)"))
+                places.append(PublishedIn(zone: z.name, answer: k.excluded ? "excluded" : AddressText.ipv4(a)))
             }
         }
         return Listing(

@@ -1,4 +1,5 @@
 import Foundation
+import DNSWire
 import ListingKeys
 import Listings
 import Store
@@ -128,10 +129,8 @@ public enum ZoneDump {
         s.contains(",") || s.contains("\"") || s.contains("\n") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
     }
 
-    static func dotted(_ a: UInt32) -> String { ListingKey.ipv4(first: a, last: a).description }
+    static func dotted(_ a: UInt32) -> String { AddressText.ipv4(a) }
 
-    static func ipv6(_ a: UInt128) -> String {
-        ListingKey.ipv6(address: a, prefixLength: 128).description
-    }
+    static func ipv6(_ a: UInt128) -> String { AddressText.ipv6(a) }
 
 }

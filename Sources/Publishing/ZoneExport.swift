@@ -46,7 +46,7 @@ public enum ZoneExport {
     }
 
     static let wildcard: [UInt8] = [1, UInt8(ascii: "*")]
-    static let hinfo: UInt16 = 13
+    static let hinfo = RRType.hinfo.rawValue
 
     /// Calls `body` with every record of the dataset's listings.
     public static func records(_ ds: ZoneDataset, _ body: (Record) -> Void) {
@@ -179,7 +179,7 @@ public enum ZoneExport {
         for x in UInt32(0)...9 { ipv4Block(a | x << (8 * UInt32(octets - 1)), octets: octets - 1, table, ref, body) }
     }
 
-    static let separatorData = characterStrings(Array("thurac".utf8)) + characterStrings(Array("not an IPv4 name".utf8))
+    static let separatorData = CharacterStrings.wire(Array("thurac".utf8)) + CharacterStrings.wire(Array("not an IPv4 name".utf8))
 
     static func ipv6Records(_ spans: [Span<UInt128>], _ body: (Record) -> Void) {
         for s in spans {
@@ -237,11 +237,11 @@ public enum ZoneExport {
             var txt: [UInt8] = []
             txt.reserveCapacity(end - start + key.count + 2)
             for c in table.templates[start..<end] { if c == AnswerValue.keyMarker { txt += key } else { txt.append(c) } }
-            body(Record(owner: owner, type: RRType.txt.rawValue, rdata: characterStrings(txt)))
+            body(Record(owner: owner, type: RRType.txt.rawValue, rdata: CharacterStrings.wire(txt)))
         }
     }
 
-    static let excludedData = characterStrings(Array("excluded".utf8)) + characterStrings(Array("not listed".utf8))
+    static let excludedData = CharacterStrings.wire(Array("excluded".utf8)) + CharacterStrings.wire(Array("not listed".utf8))
 
     // MARK: - names
 
@@ -426,20 +426,6 @@ public enum ZoneExport {
     }
 
     // MARK: - text
-
-    /// TXT-style RDATA: the bytes as character-strings of at most 255 octets.
-    static func characterStrings(_ bytes: [UInt8]) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count + bytes.count / 255 + 1)
-        var i = 0
-        repeat {
-            let chunk = bytes[i..<min(bytes.count, i + 255)]
-            out.append(UInt8(chunk.count))
-            out += chunk
-            i += 255
-        } while i < bytes.count
-        return out
-    }
 
     static func relativeText(_ labels: [UInt8]) -> String {
         var parts: [String] = []

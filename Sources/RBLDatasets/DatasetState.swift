@@ -389,13 +389,13 @@ struct DatasetState {
             guard let (a, bits) = AddressSyntax.prefix(words[1], &i), bits == 32, i == words[1].count else {
                 return warn("invalid A record")
             }
-            record = RecordTable.Record(type: 1, ttl: rttl, rdata: withUnsafeBytes(of: a.bigEndian) { Array($0) })
+            record = RecordTable.Record(type: RRType.a.rawValue, ttl: rttl, rdata: withUnsafeBytes(of: a.bigEndian) { Array($0) })
         case "AAAA":
             var i = 0
             guard let (a, bits) = AddressSyntax.ipv6Prefix(words[1], &i), bits == 128, i == words[1].count else {
                 return warn("invalid AAAA record")
             }
-            record = RecordTable.Record(type: 28, ttl: rttl, rdata: withUnsafeBytes(of: a.bigEndian) { Array($0) })
+            record = RecordTable.Record(type: RRType.aaaa.rawValue, ttl: rttl, rdata: withUnsafeBytes(of: a.bigEndian) { Array($0) })
         case "TXT":
             // Everything after the type is the text; surrounding quotes are dropped.
             guard let typeAt = findWord(line, typeName) else { return warn("invalid TXT record") }
@@ -403,20 +403,12 @@ struct DatasetState {
             if text.count >= 2, text.first == UInt8(ascii: "\""), text.last == UInt8(ascii: "\"") {
                 text = Array(text.dropFirst().dropLast())
             }
-            var rdata: [UInt8] = []
-            var k = 0
-            repeat {
-                let n = min(255, text.count - k)
-                rdata.append(UInt8(n))
-                rdata.append(contentsOf: text[k..<(k + n)])
-                k += n
-            } while k < text.count
-            record = RecordTable.Record(type: 16, ttl: rttl, rdata: rdata)
+            record = RecordTable.Record(type: RRType.txt.rawValue, ttl: rttl, rdata: CharacterStrings.wire(text))
         case "MX":
             guard words.count >= 3, let pref = UInt16(String(decoding: words[1], as: UTF8.self)),
                 let exchange = try? DatasetLoader.absoluteName(words[2])
             else { return warn("invalid MX record") }
-            record = RecordTable.Record(type: 15, ttl: rttl, rdata: [UInt8(pref >> 8), UInt8(pref & 255)] + exchange)
+            record = RecordTable.Record(type: RRType.mx.rawValue, ttl: rttl, rdata: [UInt8(pref >> 8), UInt8(pref & 255)] + exchange)
         default:
             return warn("unsupported record type \(typeName)")
         }

@@ -17,9 +17,16 @@ public struct ResponseSummary: Sendable {
     public var qtype: UInt16 = 0
     /// Where the echoed question ends in the response (the header's end when there is none).
     public var questionEnd = WireLimits.headerLength
+    /// The parsed query of a handed-off message: the transfer code reads it instead of parsing
+    /// the message again.
+    public var handedOffQuery: Query? = nil
 
     public static let dropped = ResponseSummary(length: 0, zoneIndex: -1, rcode: .noError, answerCount: 0, listed: false)
-    public static let handOff = ResponseSummary(length: 0, zoneIndex: -1, rcode: .noError, answerCount: 0, listed: false, handedOff: true)
+    static func handOff(_ query: Query) -> ResponseSummary {
+        ResponseSummary(
+            length: 0, zoneIndex: -1, rcode: .noError, answerCount: 0, listed: false, handedOff: true, qtype: query.type.rawValue,
+            handedOffQuery: query)
+    }
 }
 
 public struct ResponderOptions: Sendable {
@@ -59,7 +66,7 @@ public struct Responder: Sendable {
         case .failure(.notImplemented(let end)):
             return errorResponse(packet, questionEnd: end, rcode: .notImp)
         }
-        if options.handOffTransfers, query.tsigOffset != nil || query.type == .axfr || query.type == .ixfr { return .handOff }
+        if options.handOffTransfers, query.tsigOffset != nil || query.type == .axfr || query.type == .ixfr { return .handOff(query) }
 
         // Size limits: the client's EDNS buffer (at least 512, at most ours), 512 without EDNS,
         // 65535 over TCP. Room for our OPT is kept back while the sections are written.

@@ -27,60 +27,19 @@ enum TSIGCode: UInt16 {
     case badTime = 18
 }
 
-/// A TSIG record as received.
-struct TSIGRecord {
-    var key: [UInt8]
-    var algorithm: [UInt8]
-    var timeSigned: UInt64
-    var fudge: UInt16
-    var mac: [UInt8]
-    var originalID: UInt16
-    var error: UInt16
-    var other: [UInt8]
-    /// Where the record starts in the message.
-    var start: Int
-}
-
 enum TSIG {
     static let fudge: UInt16 = 300
-    static let type: UInt16 = 250
 
-    /// The message's TSIG record (the last additional record), nil when it has none or it is
-    /// malformed.
+    /// The message's TSIG record, nil when it has none or it is malformed.
     static func find(_ message: [UInt8]) -> TSIGRecord? {
-        let reader = MessageReader(message)
-        guard reader.count(3) > 0, let records = reader.records(), let last = records.last, last.type == type,
-            records.dropLast().allSatisfy({ $0.type != type })
-        else { return nil }
-        var o = last.rdata.lowerBound
-        guard let (algorithm, e) = reader.name(at: o) else { return nil }
-        o = e
-        guard let hi = reader.u16(o), let lo = reader.u32(o + 2), let fudge = reader.u16(o + 6), let macSize = reader.u16(o + 8),
-            o + 10 + Int(macSize) + 6 <= last.rdata.upperBound
-        else { return nil }
-        let mac = Array(message[(o + 10)..<(o + 10 + Int(macSize))])
-        o += 10 + Int(macSize)
-        guard let original = reader.u16(o), let error = reader.u16(o + 2), let otherLength = reader.u16(o + 4),
-            o + 6 + Int(otherLength) == last.rdata.upperBound
-        else { return nil }
-        return TSIGRecord(
-            key: last.name, algorithm: algorithm, timeSigned: UInt64(hi) << 32 | UInt64(lo), fudge: fudge, mac: mac,
-            originalID: original, error: error, other: Array(message[(o + 6)..<(o + 6 + Int(otherLength))]), start: last.start)
+        if case .record(let t) = TSIGRecord.find(in: message) { return t }
+        return nil
     }
 
-    /// The message as it was before it was signed: no TSIG record, one additional record fewer,
-    /// the original ID.
-    static func unsigned(_ message: [UInt8], _ t: TSIGRecord) -> [UInt8] {
-        var m = Array(message[0..<t.start])
-        m[0] = UInt8(t.originalID >> 8)
-        m[1] = UInt8(t.originalID & 255)
-        let ar = (Int(m[10]) << 8 | Int(m[11])) - 1
-        m[10] = UInt8(ar >> 8)
-        m[11] = UInt8(ar & 255)
-        return m
-    }
+    /// The message as it was before it was signed.
+    static func unsigned(_ message: [UInt8], _ t: TSIGRecord) -> [UInt8] { t.unsignedMessage(message) }
 
-    static func time48(_ t: UInt64) -> [UInt8] { (0..<6).map { UInt8(truncatingIfNeeded: t >> (40 - 8 * UInt64($0))) } }
+    static func time48(_ t: UInt64) -> [UInt8] { TSIGRecord.time48(t) }
     static func u16(_ v: UInt16) -> [UInt8] { [UInt8(v >> 8), UInt8(v & 255)] }
 
     /// RFC 8945 §4.3: the MAC over the prior MAC (answers), the unsigned message and the TSIG
@@ -92,10 +51,9 @@ enum TSIG {
         if let prior { h.update(data: u16(UInt16(prior.count)) + prior) }
         h.update(data: message)
         if timersOnly {
-            h.update(data: time48(time) + u16(fudge))
+            h.update(data: TSIGRecord.timers(time: time, fudge: fudge))
         } else {
-            h.update(data: key.name + [0, 255, 0, 0, 0, 0] + TSIGKey.algorithm + time48(time) + u16(fudge) + u16(error))
-            h.update(data: u16(UInt16(other.count)) + other)
+            h.update(data: TSIGRecord.variables(key: key.name, algorithm: TSIGKey.algorithm, time: time, fudge: fudge, error: error, other: other))
         }
         return Array(h.finalize())
     }
@@ -103,12 +61,7 @@ enum TSIG {
     /// Appends a TSIG record to `message` (its ID is the original ID). `mac` empty: an unsigned
     /// error answer (BADKEY, BADSIG).
     static func appendRecord(_ message: inout [UInt8], keyName: [UInt8], time: UInt64, mac: [UInt8], error: UInt16, other: [UInt8]) {
-        var rdata = TSIGKey.algorithm + time48(time) + u16(fudge) + u16(UInt16(mac.count)) + mac
-        rdata += [message[0], message[1]] + u16(error) + u16(UInt16(other.count)) + other
-        message += keyName + u16(type) + [0, 255, 0, 0, 0, 0] + u16(UInt16(rdata.count)) + rdata
-        let ar = (Int(message[10]) << 8 | Int(message[11])) + 1
-        message[10] = UInt8(ar >> 8)
-        message[11] = UInt8(ar & 255)
+        TSIGRecord.append(to: &message, key: keyName, algorithm: TSIGKey.algorithm, time: time, fudge: fudge, mac: mac, error: error, other: other)
     }
 
     /// Signs `message` in place; returns the MAC (the next message's prior MAC).
@@ -133,11 +86,11 @@ enum TSIG {
     /// Checks a signed request (RFC 8945 §5.2: key, then MAC, then time) or, with `prior`, a
     /// signed answer to our request.
     static func verify(_ message: [UInt8], keys: [[UInt8]: TSIGKey], prior: [UInt8]? = nil, now: UInt64) -> Verdict {
-        guard MessageReader(message).count(3) > 0 else { return .unsigned }
-        guard let t = find(message) else {
-            // A TSIG record somewhere else, or a broken one.
-            let hasTSIG = MessageReader(message).records()?.contains { $0.type == type } ?? false
-            return hasTSIG ? .malformed : .unsigned
+        let t: TSIGRecord
+        switch TSIGRecord.find(in: message) {
+        case .none: return .unsigned
+        case .malformed: return .malformed
+        case .record(let r): t = r
         }
         guard let key = keys[t.key], t.algorithm == TSIGKey.algorithm else { return .failed(.badKey, nil, t) }
         // Truncated MACs (RFC 8945 §5.2.2.1) are not accepted: the full 32 octets, compared in constant time.
@@ -152,9 +105,8 @@ enum TSIG {
     static func macInput(_ key: TSIGKey, _ prior: [UInt8]?, _ message: [UInt8], _ t: TSIGRecord) -> [UInt8] {
         var input: [UInt8] = []
         if let prior { input += u16(UInt16(prior.count)) + prior }
-        input += unsigned(message, t)
-        input += key.name + [0, 255, 0, 0, 0, 0] + TSIGKey.algorithm + time48(t.timeSigned) + u16(t.fudge) + u16(t.error)
-        input += u16(UInt16(t.other.count)) + t.other
+        input += t.unsignedMessage(message)
+        input += TSIGRecord.variables(key: key.name, algorithm: TSIGKey.algorithm, time: t.timeSigned, fudge: t.fudge, error: t.error, other: t.other)
         return input
     }
 }

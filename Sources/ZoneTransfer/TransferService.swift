@@ -101,17 +101,27 @@ public final class TransferService: TransferHandler {
 
     // MARK: - TransferHandler
 
-    public func answerDatagram(_ message: [UInt8], client: ClientAddress, snapshot: ServingSnapshot) -> [UInt8]? {
+    public func answerDatagram(_ message: [UInt8], query: Query, client: ClientAddress, snapshot: ServingSnapshot) -> [UInt8]? {
         var reply: [UInt8]? = nil
-        answer(message, client: client, snapshot: snapshot, overTCP: false) { m in
+        answer(message, query, client: client, snapshot: snapshot, overTCP: false) { m in
             reply = m
             return false
         }
         return reply
     }
 
+    public func answerStream(_ message: [UInt8], query: Query, client: ClientAddress, snapshot: ServingSnapshot, send: ([UInt8]) -> Bool) {
+        answer(message, query, client: client, snapshot: snapshot, overTCP: true, send: send)
+    }
+
+    /// For callers without the responder's parse (tests, tools): the message is parsed here, by
+    /// the same parser; one that is not a query gets FORMERR, or nothing.
     public func answerStream(_ message: [UInt8], client: ClientAddress, snapshot: ServingSnapshot, send: ([UInt8]) -> Bool) {
-        answer(message, client: client, snapshot: snapshot, overTCP: true, send: send)
+        switch message.withUnsafeBytes({ QueryParser.parse($0) }) {
+        case .success(let query): answerStream(message, query: query, client: client, snapshot: snapshot, send: send)
+        case .failure(.drop): return
+        case .failure: if let reply = Self.reply(to: message, rcode: 1) { _ = send(reply) }
+        }
     }
 
     /// Signs the answers to a signed request: the first with the request's MAC as prior MAC,
@@ -127,17 +137,18 @@ public final class TransferService: TransferHandler {
         }
     }
 
-    func answer(_ message: [UInt8], client: ClientAddress, snapshot: ServingSnapshot, overTCP: Bool, send: ([UInt8]) -> Bool) {
+    func answer(_ message: [UInt8], _ query: Query, client: ClientAddress, snapshot: ServingSnapshot, overTCP: Bool, send: ([UInt8]) -> Bool) {
         let now = clock()
         var signer: Signer? = nil
         var request = message
-        switch TSIG.verify(message, keys: keys, now: now) {
+        // The parser found no TSIG record: nothing to verify.
+        switch query.tsigOffset == nil ? .unsigned : TSIG.verify(message, keys: keys, now: now) {
         case .unsigned: break
         case .malformed:
             if let reply = Self.reply(to: message, rcode: 1) { _ = send(reply) }
             return
         case .failed(let code, let key, let t):
-            logger.warning("TSIG \(code) from \(Self.text(client)) (key \(DomainName.text(fromWire: t.key)))")
+            logger.warning("TSIG \(code) from \(client.text) (key \(DomainName.text(fromWire: t.key)))")
             guard var reply = Self.reply(to: TSIG.unsigned(message, t), rcode: 9) else { return }
             if code == .badTime, let key {
                 TSIG.sign(&reply, key: key, prior: t.mac, time: now, error: code.rawValue, other: TSIG.time48(now))
@@ -150,14 +161,10 @@ public final class TransferService: TransferHandler {
             signer = Signer(key: key, prior: t.mac)
             request = TSIG.unsigned(message, t)
         }
-        guard let q = MessageReader(request).question() else {
-            if var reply = Self.reply(to: request, rcode: 1) {
-                signer?.sign(&reply, now: now)
-                _ = send(reply)
-            }
-            return
-        }
-        if q.type == RRType.axfr.rawValue || q.type == RRType.ixfr.rawValue {
+        // The question as the responder parsed it (signing leaves the question as it was).
+        let name = (WireLimits.headerLength..<(WireLimits.headerLength + query.questionNameLength)).map { DomainName.lower(message[$0]) }
+        let q = (name: name, type: query.type.rawValue, rclass: query.class.rawValue, end: query.questionEnd)
+        if query.type == .axfr || query.type == .ixfr {
             withoutActuallyEscaping(send) { send in
                 transfer(request, q, client: client, snapshot: snapshot, overTCP: overTCP, signer: signer, now: now, send: send)
             }
@@ -181,7 +188,7 @@ public final class TransferService: TransferHandler {
     ) {
         var signer = signer
         func refuse(_ rcode: UInt16, _ why: String) {
-            logger.notice("\(q.type == RRType.axfr.rawValue ? "AXFR" : "IXFR") of \(DomainName.text(fromWire: q.name)) from \(Self.text(client)) \(why)")
+            logger.notice("\(q.type == RRType.axfr.rawValue ? "AXFR" : "IXFR") of \(DomainName.text(fromWire: q.name)) from \(client.text) \(why)")
             guard var reply = Self.reply(to: request, rcode: rcode) else { return }
             signer?.sign(&reply, now: now)
             _ = send(reply)
@@ -213,7 +220,7 @@ public final class TransferService: TransferHandler {
                 // Up to date (or ahead of us): the SOA alone.
                 _ = stream.add([], type: RRType.soa.rawValue, ttl: zone.soa.ttl, rdata: soa)
                 _ = stream.finish()
-                logger.info("IXFR of \(zone.originText) to \(Self.text(client)): serial \(clientSerial) is current")
+                logger.info("IXFR of \(zone.originText) to \(client.text): serial \(clientSerial) is current")
                 return
             }
             if let steps = history.steps(zone.originText.lowercased(), from: clientSerial, to: zone.soa.serial) {
@@ -233,7 +240,7 @@ public final class TransferService: TransferHandler {
                 ok = ok && stream.add([], type: RRType.soa.rawValue, ttl: zone.soa.ttl, rdata: soa)
                 if ok { ok = stream.finish() }
                 logger.info(
-                    "IXFR of \(zone.originText) to \(Self.text(client)): serial \(clientSerial) to \(zone.soa.serial), \(steps.count) steps, \(changed) records\(ok ? "" : " (connection lost)")")
+                    "IXFR of \(zone.originText) to \(client.text): serial \(clientSerial) to \(zone.soa.serial), \(steps.count) steps, \(changed) records\(ok ? "" : " (connection lost)")")
                 return
             }
         }
@@ -258,7 +265,7 @@ public final class TransferService: TransferHandler {
         ok = ok && stream.add([], type: RRType.soa.rawValue, ttl: zone.soa.ttl, rdata: soa)
         if ok { ok = stream.finish() }
         logger.info(
-            "\(isIXFR ? "IXFR (as AXFR)" : "AXFR") of \(zone.originText) serial \(zone.soa.serial) to \(Self.text(client)): \(count) records, \(stream.messages) messages in \(String(format: "%.2f", Date().timeIntervalSince(started))) s\(ok ? "" : " (connection lost)")")
+            "\(isIXFR ? "IXFR (as AXFR)" : "AXFR") of \(zone.originText) serial \(zone.soa.serial) to \(client.text): \(count) records, \(stream.messages) messages in \(String(format: "%.2f", Date().timeIntervalSince(started))) s\(ok ? "" : " (connection lost)")")
     }
 
     /// Transfer messages: as many records as fit in `messageSize`, each message signed when the
@@ -357,14 +364,6 @@ public final class TransferService: TransferHandler {
                 return f <= UInt32(truncatingIfNeeded: a) && UInt32(truncatingIfNeeded: a) <= l
             default: return false
             }
-        }
-    }
-
-    static func text(_ client: ClientAddress) -> String {
-        switch client {
-        case .v4(let a): return ListingKey.ipv4(first: a, last: a).description
-        case .v6(let a): return ListingKey.ipv6(address: a, prefixLength: 128).description
-        case .unknown: return "?"
         }
     }
 }
