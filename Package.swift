@@ -132,10 +132,10 @@ let package = Package(
         .testTarget(name: "ListingKeysTests", dependencies: ["ListingKeys"], swiftSettings: strict),
         .testTarget(
             name: "StoreTests", dependencies: ["Store", "ListingKeys", "Ingestion", "Publishing", "Listings", "TestSupport"],
-            exclude: ["Feeds"],
+            exclude: ["Feeds", "FeedCorpus"],
             swiftSettings: strict),
         .testTarget(
-            name: "ZoneConfigTests", dependencies: ["ZoneConfig", "Publishing", "ListingKeys", "Listings", "Store", "RateLimiting"], exclude: ["Vectors"],
+            name: "ZoneConfigTests", dependencies: ["ZoneConfig", "Publishing", "ListingKeys", "Listings", "Store", "RateLimiting"], exclude: ["Vectors", "Corpus"],
             swiftSettings: strict),
         .testTarget(
             name: "PublishingTests",
@@ -147,6 +147,7 @@ let package = Package(
                 "ZoneTransfer", "ZoneConfig", "Publishing", "Listings", "ListingKeys", "Responder", "DNSWire", "TestSupport",
                 "Store", "Ingestion", .product(name: "Logging", package: "swift-log"),
             ],
+            exclude: ["TSIGCorpus"],
             swiftSettings: strict),
         .testTarget(name: "ListingsTests", dependencies: ["Listings", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "RateLimitingTests", dependencies: ["RateLimiting", "Listings"], swiftSettings: strict),
@@ -155,13 +156,14 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "RBLDatasetsTests",
-            dependencies: ["RBLDatasets", "Listings"],
-            exclude: ["Vectors"],
+            dependencies: ["RBLDatasets", "Listings", "TestSupport"],
+            exclude: ["Vectors", "Corpus"],
             swiftSettings: strict
         ),
         .testTarget(
             name: "ResponderTests",
-            dependencies: ["Responder", "RBLDatasets", "DNSWire", "TestSupport"],
+            dependencies: ["Responder", "RBLDatasets", "DNSWire", "Listings", "TestSupport"],
+            exclude: ["Corpus", "FuzzSnapshot"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -31,9 +31,12 @@ public enum DomainName {
                 continue
             }
             if c == UInt8(ascii: "\\"), i + 1 < bytes.count {
-                if i + 3 < bytes.count, let d = Int(String(decoding: bytes[(i + 1)...(i + 3)], as: UTF8.self)),
-                    d <= 255
-                {
+                // \DDD: exactly three decimal digits (Int() alone would take "-12" or "+12",
+                // and a negative value trapped here; found by the dataset fuzz target).
+                let digits = i + 3 < bytes.count ? bytes[(i + 1)...(i + 3)] : []
+                let d = digits.count == 3 && digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 })
+                    ? digits.reduce(0) { $0 * 10 + Int($1 - 0x30) } : 256
+                if d <= 255 {
                     c = UInt8(d)
                     i += 4
                 } else {
@@ -55,7 +58,8 @@ public enum DomainName {
     }
 
     /// Walks the name at `start`, the one reader of names on the wire (queries, transfers,
-    /// TSIG, NOTIFY, dumps): compression pointers must point before themselves and at most
+    /// TSIG, NOTIFY, dumps): a compression pointer must point before itself, and what it points
+    /// at must end before it too (a name written earlier: this also rules out loops); at most
     /// `WireLimits.maxPointerHops` are followed; label types 0x40 and 0x80 are refused (RFC 6891
     /// §5); the uncompressed name is at most 255 octets. `label` gets each label, without its
     /// length octet. Returns the offset after the name as written (after its first pointer), or
@@ -66,21 +70,26 @@ public enum DomainName {
         var end: Int? = nil
         var hops = 0
         var length = 1  // the root octet
+        // Where the octets of the name may run to: the packet, then the last pointer followed
+        // (a pointer into the header that ran on past the record was accepted, found by the
+        // TSIG fuzz target).
+        var limit = p.count
         while true {
-            guard o < p.count else { return nil }
+            guard o < limit else { return nil }
             let len = Int(p[o])
             switch len & 0xC0 {
             case 0x00:
                 if len == 0 { return end ?? o + 1 }
                 length += len + 1
-                guard length <= WireLimits.maxNameLength, o + 1 + len <= p.count else { return nil }
+                guard length <= WireLimits.maxNameLength, o + 1 + len <= limit else { return nil }
                 label(UnsafeRawBufferPointer(rebasing: p[(o + 1)..<(o + 1 + len)]))
                 o += 1 + len
             case 0xC0:
-                guard o + 1 < p.count, hops < WireLimits.maxPointerHops else { return nil }
+                guard o + 1 < limit, hops < WireLimits.maxPointerHops else { return nil }
                 let target = (len & 0x3F) << 8 | Int(p[o + 1])
                 guard target < o else { return nil }
                 if end == nil { end = o + 2 }
+                limit = o
                 o = target
                 hops += 1
             default:

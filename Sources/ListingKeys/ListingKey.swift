@@ -119,7 +119,7 @@ enum IPv4Text {
             let a = String(text[..<slash])
             guard let address = parse(a) else { throw KeyError("\(quoted(a)) is not an IPv4 address") }
             guard let n = Int(text[text.index(after: slash)...]), (0...32).contains(n) else {
-                throw KeyError("prefix length in \(text) must be 0 to 32")
+                throw KeyError("prefix length in \(quoted(text)) must be 0 to 32")
             }
             let mask: UInt32 = n == 0 ? 0 : UInt32.max << (32 - n)
             guard address & ~mask == 0 else {
@@ -147,7 +147,7 @@ enum IPv6Text {
         if let slash = text.firstIndex(of: "/") {
             addressText = String(text[..<slash])
             guard let n = Int(text[text.index(after: slash)...]), (0...128).contains(n) else {
-                throw KeyError("prefix length in \(text) must be 0 to 128")
+                throw KeyError("prefix length in \(quoted(text)) must be 0 to 128")
             }
             length = n
         }

@@ -2,16 +2,18 @@
 ///
 /// Every IP dataset (single addresses, CIDRs of any length, ranges, exclusions, overlapping
 /// entries) is compiled into this one shape when it is loaded, so a lookup is always the same:
-/// a 65,536-entry index on the top 16 bits narrows the search to a few intervals, then a binary
+/// an index on the top bits (16 of them for a large map) narrows the search to a few intervals, then a binary
 /// search finds the interval holding the address. Immutable once built.
 public struct IntervalMap<Address: FixedWidthInteger & UnsignedInteger & Sendable>: Sendable {
     /// Start of interval i; interval i ends where interval i+1 starts. starts[0] == 0.
     public let starts: [Address]
     public let refs: [ValueRef]
-    /// bucket[p] = number of intervals whose start is below p << (bitWidth - 16).
+    /// bucket[p] = number of intervals whose start is below p << shift.
     @usableFromInline let bucket: [UInt32]
-
-    @usableFromInline static var shift: Int { Address.bitWidth - 16 }
+    /// The index is on the top 16 bits of an address (shift = bitWidth - 16) once the map has
+    /// 65,536 intervals or more; a smaller map gets a smaller index, one bucket per interval or
+    /// so (a handful of buckets for an empty map, not 256 KiB).
+    @usableFromInline let shift: Int
 
     /// Builds from sorted, disjoint intervals; gaps become `.none`, neighbours with equal refs merge.
     // Specialised for both address widths: datasets are compiled from another module, where an
@@ -41,12 +43,23 @@ public struct IntervalMap<Address: FixedWidthInteger & UnsignedInteger & Sendabl
         }
         starts = s
         refs = r
-        var b = [UInt32](repeating: 0, count: 65537)
-        var k = 0
-        for p in 0...65536 {
-            let bound = p == 65536 ? nil : Address(p) << Self.shift
-            while k < s.count, bound.map({ s[k] < $0 }) ?? true { k += 1 }
-            b[p] = UInt32(k)
+        // bucket[p]: how many starts lie below p << shift (all of them for the last). Filled a
+        // run of buckets per start, not by comparing addresses per bucket: a small dataset's
+        // maps are built in microseconds.
+        let bits = min(16, Int.bitWidth - s.count.leadingZeroBitCount)
+        let shift = Address.bitWidth - bits
+        let buckets = 1 << bits
+        self.shift = shift
+        var b = [UInt32](repeating: UInt32(s.count), count: buckets + 1)
+        b.withUnsafeMutableBufferPointer { bp in
+            var p = 0
+            for k in s.indices {
+                let first = min(Int(truncatingIfNeeded: s[k] >> shift) + 1, buckets)
+                if first > p {
+                    UnsafeMutableBufferPointer(rebasing: bp[p..<first]).update(repeating: UInt32(k))
+                    p = first
+                }
+            }
         }
         bucket = b
     }
@@ -56,7 +69,7 @@ public struct IntervalMap<Address: FixedWidthInteger & UnsignedInteger & Sendabl
     /// Index of the interval holding `address`.
     @inlinable
     public func intervalIndex(_ address: Address) -> Int {
-        let p = Int(truncatingIfNeeded: address >> Self.shift)
+        let p = Int(truncatingIfNeeded: address >> shift)
         return bucket.withUnsafeBufferPointer { bk in
             starts.withUnsafeBufferPointer { st in
                 // The answer is the last start <= address, within [bk[p]-1, bk[p+1]-1].

@@ -43,12 +43,33 @@ public enum DatasetLoader {
     public static func load(
         type: DatasetType, files: [String], options: LoadOptions, name: String? = nil
     ) throws(DatasetError) -> LoadedDataset {
-        var top = DatasetState(type: type, name: name ?? "\(type.rawValue):\(files.joined(separator: ","))", options: options)
+        var sources: [Source] = []
+        for file in files {
+            sources.append(Source(name: file, bytes: try FileReader.read(file), modified: FileReader.modificationTime(file) ?? 0))
+        }
+        return try load(type: type, sources: sources, options: options, name: name ?? "\(type.rawValue):\(files.joined(separator: ","))")
+    }
+
+    /// One data file's contents (gunzipped), its name for diagnostics and its modification time.
+    public struct Source: Sendable {
+        public var name: String
+        public var bytes: [UInt8]
+        public var modified: Int
+        public init(name: String, bytes: [UInt8], modified: Int = 0) {
+            self.name = name
+            self.bytes = bytes
+            self.modified = modified
+        }
+    }
+
+    /// The same from contents already in memory (the fuzz target, tests).
+    public static func load(type: DatasetType, sources: [Source], options: LoadOptions, name: String) throws(DatasetError) -> LoadedDataset {
+        var top = DatasetState(type: type, name: name, options: options)
         var warnings: [DatasetDiagnostic] = []
         var newest = 0
-        for file in files {
-            let bytes = try FileReader.read(file)
-            newest = max(newest, FileReader.modificationTime(file) ?? 0)
+        for source in sources {
+            let (file, bytes) = (source.name, source.bytes)
+            newest = max(newest, source.modified)
             top.startFile()
             top.expect(fileSize: bytes.count)
             var current: Int? = nil  // index into top.subsets while inside a $DATASET section
@@ -189,9 +210,10 @@ public enum DatasetLoader {
         case "dataset":
             guard top.type == .combined else { throw SpecialError(description: "$DATASET is only allowed in a combined dataset") }
             guard let spec = args.first else { throw SpecialError(description: "$DATASET needs a type") }
-            let parts = String(decoding: spec, as: UTF8.self).split(separator: ":", maxSplits: 1)
+            // `type:name`; "$DATASET :" (no type) once indexed past an empty split (fuzzing).
+            let parts = String(decoding: spec, as: UTF8.self).split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
             guard let t = DatasetType(rawValue: String(parts[0]).lowercased()), t != .combined, t != .acl else {
-                throw SpecialError(description: "invalid nested dataset type '\(parts[0])'")
+                throw SpecialError(description: "invalid nested dataset type '\(parts[0].prefix(40))'")
             }
             var subzones: [[UInt8]] = []
             for z in args.dropFirst() {

@@ -42,7 +42,14 @@ public struct ThuracConfig: Sendable {
     /// Reads `path`; skeleton files are found relative to its directory.
     public static func load(path: String) throws(ConfigError) -> ThuracConfig {
         guard let data = FileManager.default.contents(atPath: path) else { throw ConfigError("\(path): cannot read the file") }
-        guard let text = String(data: data, encoding: .utf8) else { throw ConfigError("\(path): not UTF-8 text") }
+        return try load(contents: Array(data), path: path)
+    }
+
+    /// The same from the file's contents, already read (`path` names it in errors and is where
+    /// skeleton files are looked for).
+    public static func load(contents: [UInt8], path: String) throws(ConfigError) -> ThuracConfig {
+        guard let text = String(validating: contents, as: UTF8.self) else { throw ConfigError("\(path): not UTF-8 text") }
+        if let (line, why) = unnamedTableHeader(contents) { throw ConfigError("\(path):\(line): \(why)") }
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
@@ -59,6 +66,57 @@ public struct ThuracConfig: Sendable {
         } catch {
             throw ConfigError("\(path): \(error)")
         }
+    }
+
+    /// A table header without a name (`[` then a newline, `[[[`, `[=`), with its line: toml++
+    /// (inside TOMLKit 0.6.0) asserts on those and stops the process instead of reporting them
+    /// (found by the configuration fuzz target; toml++ fixed it upstream later). Lines inside
+    /// multi-line strings are not headers; nested arrays never start a line in thurac's files.
+    static func unnamedTableHeader(_ bytes: [UInt8]) -> (line: Int, why: String)? {
+        var line = 1
+        var multi: UInt8? = nil  // the quote of the multi-line string we are in
+        var o = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+        func triple(_ i: Int) -> Bool {
+            i + 2 < bytes.count && (bytes[i] == 0x22 || bytes[i] == 0x27) && bytes[i + 1] == bytes[i] && bytes[i + 2] == bytes[i]
+        }
+        while o <= bytes.count {
+            var i = o
+            if multi == nil {
+                while i < bytes.count, bytes[i] == 32 || bytes[i] == 9 { i += 1 }
+                if i < bytes.count, bytes[i] == UInt8(ascii: "[") {
+                    i += 1
+                    if i < bytes.count, bytes[i] == UInt8(ascii: "[") { i += 1 }
+                    while i < bytes.count, bytes[i] == 32 || bytes[i] == 9 { i += 1 }
+                    let c = i < bytes.count ? bytes[i] : 10
+                    let letter = c | 0x20 >= 0x61 && c | 0x20 <= 0x7A
+                    if !(letter || (c >= 0x30 && c <= 0x39) || c == 0x2D || c == 0x5F || c == 0x22 || c == 0x27) {
+                        return (line, "a table header needs a name: [section] or [[zone]]")
+                    }
+                }
+            }
+            // The rest of the line: strings (where a multi-line one may open or close) and a
+            // comment, which ends it.
+            while i < bytes.count, bytes[i] != 10 {
+                if let q = multi {
+                    if triple(i) && bytes[i] == q { multi = nil; i += 3 } else { i += 1 }
+                } else if bytes[i] == UInt8(ascii: "#") {
+                    while i < bytes.count, bytes[i] != 10 { i += 1 }
+                } else if triple(i) {
+                    multi = bytes[i]
+                    i += 3
+                } else if bytes[i] == 0x22 || bytes[i] == 0x27 {
+                    let q = bytes[i]
+                    i += 1
+                    while i < bytes.count, bytes[i] != q, bytes[i] != 10 { i += q == 0x22 && bytes[i] == 0x5C ? 2 : 1 }
+                    if i < bytes.count, bytes[i] == q { i += 1 }
+                } else {
+                    i += 1
+                }
+            }
+            line += 1
+            o = i + 1
+        }
+        return nil
     }
 
     static func parse(_ root: TOMLTable, directory: String) throws -> ThuracConfig {

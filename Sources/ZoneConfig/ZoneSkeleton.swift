@@ -9,13 +9,28 @@ import Publishing
 /// TTL units) means what it means to BIND, NSD and Knot.
 public enum ZoneSkeleton {
     public static func load(path: String, origin: String) throws(ConfigError) -> ZoneApex {
-        guard let originWire = try? DomainName.wire(fromText: origin, lowercase: true) else {
-            throw ConfigError("\(path): '\(origin)' is not a domain name")
-        }
         guard let file = fopen(path, "r") else {
             throw ConfigError("\(path): cannot open (\(String(cString: strerror(errno))))")
         }
         defer { fclose(file) }
+        return try read(file, path: path, origin: origin)
+    }
+
+    /// The same from the file's contents, already read (the fuzz target, tests).
+    public static func load(contents: [UInt8], path: String, origin: String) throws(ConfigError) -> ZoneApex {
+        var bytes = contents.isEmpty ? [10] : contents  // fmemopen refuses an empty buffer
+        let result = bytes.withUnsafeMutableBytes { buffer -> Result<ZoneApex, ConfigError> in
+            guard let file = fmemopen(buffer.baseAddress, buffer.count, "r") else { return .failure(ConfigError("\(path): cannot read")) }
+            defer { fclose(file) }
+            return Result { () throws(ConfigError) in try read(file, path: path, origin: origin) }
+        }
+        return try result.get()
+    }
+
+    static func read(_ file: UnsafeMutablePointer<FILE>, path: String, origin: String) throws(ConfigError) -> ZoneApex {
+        guard let originWire = try? DomainName.wire(fromText: origin, lowercase: true) else {
+            throw ConfigError("\(path): '\(origin)' is not a domain name")
+        }
         guard let originRDF = ldns_dname_new_frm_str(origin.hasSuffix(".") ? origin : origin + ".") else {
             throw ConfigError("\(path): '\(origin)' is not a domain name")
         }

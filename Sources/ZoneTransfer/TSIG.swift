@@ -1,6 +1,5 @@
 import Crypto
 import DNSWire
-import ZoneConfig
 
 /// A TSIG key ready to sign and verify with (RFC 8945, HMAC-SHA256 only).
 struct TSIGKey: Sendable {
@@ -12,10 +11,10 @@ struct TSIGKey: Sendable {
 
     static let algorithm: [UInt8] = [11] + Array("hmac-sha256".utf8) + [0]
 
-    init(_ config: TSIGKeyConfig) {
-        name = (try? DomainName.wire(fromText: config.name, lowercase: true)) ?? [0]
-        text = config.name
-        bytes = config.secret
+    init(name text: String, secret: [UInt8]) {
+        name = (try? DomainName.wire(fromText: text, lowercase: true)) ?? [0]
+        self.text = text
+        bytes = secret
     }
 }
 

@@ -367,3 +367,8 @@ public final class TransferService: TransferHandler {
         }
     }
 }
+
+extension TSIGKey {
+    /// A key of the configuration's keys file.
+    init(_ config: TSIGKeyConfig) { self.init(name: config.name, secret: config.secret) }
+}
