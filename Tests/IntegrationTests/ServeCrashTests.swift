@@ -72,9 +72,7 @@ struct ServeCrashTests {
         let last = dir.appendingPathComponent("last.txt")
         try "198.51.100.9\n".write(to: last, atomically: true, encoding: .utf8)
         #expect(try CLITests.thurac(["ingest", "--source", "isp", "--db", db, last.path]).status == 0)
-        let start = Date()
-        while !Self.listed("198.51.100.9", port: server.port) && Date().timeIntervalSince(start) < 2 { usleep(50_000) }
-        #expect(Self.listed("198.51.100.9", port: server.port))
+        #expect(eventually { Self.listed("198.51.100.9", port: server.port) })
     }
 
     @Test func aStoreFileOfGarbageIsRefusedInOneLine() throws {

@@ -42,12 +42,11 @@ struct TransportTests {
         #expect(rc == 0)
         var tv = timeval(tv_sec: 20, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        let started = Date()
         var byte: UInt8 = 0
         let n = recv(fd, &byte, 1, 0)
-        // The server closes a silent connection after its 10 s idle timeout: recv sees EOF.
+        // The server closes a silent connection after its 10 s idle timeout: recv sees EOF (0),
+        // where its own 20 s timeout would be -1.
         #expect(n == 0)
-        #expect(Date().timeIntervalSince(started) < 15)
     }
 
     @Test func countersAreLoggedOnSIGUSR1() throws {
