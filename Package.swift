@@ -150,6 +150,13 @@ let package = Package(
             exclude: ["TSIGCorpus"],
             swiftSettings: strict),
         .testTarget(name: "ListingsTests", dependencies: ["Listings", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "DNSTransportTests",
+            dependencies: [
+                "DNSTransport", "DNSWire", "Listings", "RBLDatasets", "Responder", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strict),
         .testTarget(name: "RateLimitingTests", dependencies: ["RateLimiting", "Listings"], swiftSettings: strict),
         .testTarget(
             name: "MailIntakeTests", dependencies: ["MailIntake", "Store", "ListingKeys", "TestSupport"], exclude: ["Messages", "Corpus"],

@@ -162,6 +162,20 @@ final class DNSQueryHandler: ChannelInboundHandler {
         var out = context.channel.allocator.buffer(capacity: summary.length + 2)
         scratch.withUnsafeBytes { _ = out.writeBytes(UnsafeRawBufferPointer(rebasing: $0[0..<(summary.length + 2)])) }
         context.writeAndFlush(Self.wrapOutboundOut(out), promise: nil)
+        // A client that sends queries and does not read the answers: stop reading its queries
+        // until its answers drain, so what is held for it stays bounded; the idle timer closes
+        // the connection if they never do.
+        if !context.channel.isWritable { reading(context, false) }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { reading(context, true) }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func reading(_ context: ChannelHandlerContext, _ on: Bool) {
+        // Turning autoRead back on reads at once.
+        try? context.channel.syncOptions?.setOption(ChannelOptions.autoRead, value: on)
     }
 
     /// Answers on a transfer thread; the connection reads nothing more until it is done.

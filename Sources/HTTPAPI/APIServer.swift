@@ -138,7 +138,7 @@ public struct APIServer: Sendable {
                 size += chunk.readableBytes
                 guard size <= options.maxBody else {
                     try? file.close()
-                    return try APIError(.contentTooLarge, "the body is larger than \(options.maxBody) octets").response()
+                    return try Self.tooLarge(options.maxBody, what: "a pushed feed (--http-max-body)").response()
                 }
                 try file.write(contentsOf: chunk.readableBytesView)
             }

@@ -65,8 +65,9 @@ extension APIServer {
             return try await forwardedMessage(request, source: source, publicReporter: publicReporter != nil, client: context.client)
         }
         let body: ByteBuffer
-        do { body = try await request.body.collect(upTo: min(options.maxBody, Options.maxReport)) } catch is NIOTooManyBytesError {
-            return try APIError(.contentTooLarge, "a report is at most 1 MiB").response()
+        switch try await Self.collectBody(request, upTo: min(options.maxBody, Options.maxReport), what: "a report") {
+        case .success(let b): body = b
+        case .failure(let e): return try e.response()
         }
         let feed: [UInt8]
         let format: FeedFormat
@@ -101,8 +102,9 @@ extension APIServer {
         case .failure(let e): return try APIError(.serviceUnavailable, "forwarded messages cannot be read here: \(e)").response()
         }
         let body: ByteBuffer
-        do { body = try await request.body.collect(upTo: min(options.maxBody, Options.maxForwardedMessage)) } catch is NIOTooManyBytesError {
-            return try APIError(.contentTooLarge, "a forwarded message is at most 10 MiB").response()
+        switch try await Self.collectBody(request, upTo: min(options.maxBody, Options.maxForwardedMessage), what: "a forwarded message") {
+        case .success(let b): body = b
+        case .failure(let e): return try e.response()
         }
         let raw = Array(body.readableBytesView)
         let (store, now, policy) = (self.store, clock(), config.policy)

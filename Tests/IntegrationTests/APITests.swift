@@ -359,6 +359,10 @@ struct APITests {
         let tooLarge = try Self.call(env, "POST", "/v1/delisting-requests", body: huge, from: "127.0.0.41")
         #expect(tooLarge.status == 413 && tooLarge.json["error"] is String, "\(tooLarge.status)")
         try Self.conforms(env, "/v1/delisting-requests", "POST", tooLarge)
+        // A report over --http-max-body (4096 here, below the 1 MiB report limit) names that limit.
+        let bigReport = #"{"key": "198.51.100.63", "reason": ""# + String(repeating: "a", count: 5000) + #""}"#
+        let reportTooLarge = try Self.call(env, "POST", "/v1/reports", body: bigReport, contentType: "application/json", from: "127.0.0.42")
+        #expect(reportTooLarge.status == 413 && reportTooLarge.json["error"] as? String == "a report is at most 4 KiB", "\(reportTooLarge.body)")
 
         // Every metric family has its HELP line.
         let metrics = try Self.call(env, "GET", "/metrics").body
