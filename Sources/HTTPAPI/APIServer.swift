@@ -184,6 +184,8 @@ public struct APIServer: Sendable {
             metrics.ingested(source: source, r.counts)
             logger.info("\(r.format == .arf ? "ARF report" : "feed") from \(source) over HTTP (\(r.format.rawValue)): \(r.counts)")
             return try json(.ok, FeedAnswer(source: source, format: r.format.rawValue, counts: r.counts))
+        case .failure(let e) where bad.isEmpty && ListingStore.isUnavailable(e):
+            return try APIError.storeFailure(e)
         case .failure(let e):
             metrics.ingested(source: source, rejected: max(1, bad.count))
             let details = bad.prefix(100).map { "line \($0.line): \($0.message)" } + (bad.count > 100 ? ["... \(bad.count - 100) more"] : [])
@@ -229,7 +231,7 @@ public struct APIServer: Sendable {
             let e = try await offLoop { try KeyExplanation.explain(spec, store: store, zones: zones, at: now) }
             return try json(.ok, e)
         } catch {
-            return try APIError(.internalServerError, "\(error)").response()
+            return try APIError.storeFailure(error)
         }
     }
 
@@ -245,7 +247,7 @@ public struct APIServer: Sendable {
             let s = try await offLoop { try store.statistics(since: from, now: now) }
             return try json(.ok, StatisticsReport(s, zones: config.zones))
         } catch {
-            return try APIError(.internalServerError, "\(error)").response()
+            return try APIError.storeFailure(error)
         }
     }
 
@@ -303,6 +305,15 @@ struct APIError: Error {
     }
 
     func response() throws -> Response { try json(status, Body(error: message, details: details)) }
+
+    /// A store error as a client sees it: 503 with `Retry-After` when the store cannot be
+    /// written just now (busy, a full disk; nothing was recorded), 500 for anything else.
+    static func storeFailure(_ error: any Error) throws -> Response {
+        guard ListingStore.isUnavailable(error) else { return try APIError(.internalServerError, "\(error)").response() }
+        var r = try APIError(.serviceUnavailable, "the store cannot be written just now (\(ListingStore.reason(error))): nothing was recorded, try again later").response()
+        r.headers[.retryAfter] = "5"
+        return r
+    }
 
     /// A 429 that says when to come back.
     static func tooManyRequests(_ message: String, retryAfter seconds: Int) -> RetryLater {

@@ -75,7 +75,7 @@ extension APIServer {
                 return try store.delistingRequest(id: id)
             }
         } catch {
-            return try APIError(.internalServerError, "\(error)").response()
+            return try APIError.storeFailure(error)
         }
         guard let saved else { return try APIError(.internalServerError, "the request was not stored").response() }
         // The message is made before the call: an autoclosure reading a value from across an

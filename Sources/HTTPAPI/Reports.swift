@@ -127,12 +127,8 @@ extension APIServer {
             return try json(.ok, FeedAnswer(source: source, format: "message", counts: counts))
         case .failure(let e as IntakeError):
             return try APIError(.badRequest, e.description).response()
-        case .failure(let e) where ListingStore.isUnavailable(e):
-            var r = try APIError(.serviceUnavailable, "the store is busy; nothing was recorded, try again").response()
-            r.headers[.retryAfter] = "5"
-            return r
         case .failure(let e):
-            return try APIError(.internalServerError, "\(e)").response()
+            return try APIError.storeFailure(e)
         }
     }
 

@@ -105,18 +105,3 @@ extension ListingStore {
                 summary: r["summary"], size: r["size"], compressed: Array(content)))
     }
 }
-
-extension ListingStore {
-    /// Whether `error` means the store could not be written just now (another writer holds it
-    /// past the busy timeout, a read-only or full disk, an I/O error): nothing was applied,
-    /// and the same call may succeed later. A mail server should keep the message and retry.
-    public static func isUnavailable(_ error: any Error) -> Bool {
-        guard let e = error as? DatabaseError else { return false }
-        switch e.resultCode.primaryResultCode {
-        case .SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_READONLY, .SQLITE_FULL, .SQLITE_IOERR, .SQLITE_CANTOPEN, .SQLITE_PROTOCOL:
-            return true
-        default:
-            return false
-        }
-    }
-}

@@ -55,7 +55,7 @@ public final class ListingStore: Sendable {
             pool = try DatabasePool(path: path, configuration: config)
             try Schema.migrator().migrate(pool)
         } catch {
-            throw StoreError("cannot open the store at \(path): \(error)")
+            throw StoreError("cannot open the store at \(path): \(Self.explain(error, directory: dir.isEmpty ? "." : dir) ?? "\(error)")")
         }
     }
 

@@ -23,6 +23,17 @@ struct Thurac: ParsableCommand {
             MessagesCommand.self,
         ]
     )
+
+    /// ArgumentParser's own main, with a store failure of the machine's (a full disk) said in
+    /// words a person acts on rather than as SQLite's error.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withError: ListingStore.explain(error).map { CommandFailure($0) } ?? error)
+        }
+    }
 }
 
 /// Runs until SIGTERM or SIGINT, then stops the server cleanly (`beforeExit` runs first).
@@ -219,6 +230,8 @@ final class QueryStatsRecorder: @unchecked Sendable {
     let queue = DispatchQueue(label: "thurac.query-stats")
     private var last: [String: (queries: Int, listed: Int, nxdomain: Int)] = [:]
     private var timer: (any DispatchSourceTimer)?
+    /// The last write failed (a full disk, say): the next failure is not logged again.
+    private var failing = false
 
     init(server: DNSServer, store: ListingStore, logger: Logger) {
         self.server = server
@@ -249,9 +262,14 @@ final class QueryStatsRecorder: @unchecked Sendable {
         do {
             try store.recordQueries(at: Int(Date().timeIntervalSince1970), rows)
             last = now
+            if failing {
+                failing = false
+                logger.info("query counts are recorded again")
+            }
         } catch {
-            // The counts stay in memory and go with the next write.
-            logger.warning("could not record query counts: \(error)")
+            // The counts stay in memory and go with the next write; said once, not every interval.
+            if !failing { logger.warning("could not record query counts, kept in memory until it can: \(ListingStore.explain(error) ?? "\(error)")") }
+            failing = true
         }
     }
 }
