@@ -6,11 +6,7 @@ public func quoted(_ text: some StringProtocol, limit: Int = 80) -> String {
     var shown = 0
     for scalar in text.unicodeScalars {
         if shown == limit { break }
-        if scalar.value < 0x20 || scalar.value == 0x7F {
-            out += "\\u{" + String(scalar.value, radix: 16) + "}"
-        } else {
-            out.unicodeScalars.append(scalar)
-        }
+        escaped(scalar, into: &out)
         shown += 1
     }
     out += "'"
@@ -19,4 +15,20 @@ public func quoted(_ text: some StringProtocol, limit: Int = 80) -> String {
         if total > limit { out.insert("…", at: out.index(before: out.endIndex)); out += " (\(total) characters)" }
     }
     return out
+}
+
+/// A message from elsewhere (a library's parse error) that may quote input, made one line:
+/// control characters written as escapes.
+public func oneLine(_ text: some StringProtocol) -> String {
+    var out = ""
+    for scalar in text.unicodeScalars { escaped(scalar, into: &out) }
+    return out
+}
+
+private func escaped(_ scalar: Unicode.Scalar, into out: inout String) {
+    if scalar.value < 0x20 || scalar.value == 0x7F {
+        out += "\\u{" + String(scalar.value, radix: 16) + "}"
+    } else {
+        out.unicodeScalars.append(scalar)
+    }
 }

@@ -49,74 +49,23 @@ public struct ThuracConfig: Sendable {
     /// skeleton files are looked for).
     public static func load(contents: [UInt8], path: String) throws(ConfigError) -> ThuracConfig {
         guard let text = String(validating: contents, as: UTF8.self) else { throw ConfigError("\(path): not UTF-8 text") }
-        if let (line, why) = unnamedTableHeader(contents) { throw ConfigError("\(path):\(line): \(why)") }
+        if let (line, why) = TOMLPrecheck.refusal(contents) { throw ConfigError("\(path):\(line): \(why)") }
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
         } catch let e as TOMLParseError {
-            throw ConfigError("\(path):\(e.source.begin.line): \(e.description)")
+            throw ConfigError("\(path):\(e.source.begin.line): \(oneLine(e.description))")
         } catch {
-            throw ConfigError("\(path): \(error)")
+            throw ConfigError("\(path): \(oneLine("\(error)"))")
         }
         let directory = (path as NSString).deletingLastPathComponent
         do {
             return try parse(table, directory: directory.isEmpty ? "." : directory)
         } catch let e as ConfigError {
-            throw ConfigError("\(path): \(e.description)")
+            throw ConfigError("\(path): \(oneLine(e.description))")
         } catch {
-            throw ConfigError("\(path): \(error)")
+            throw ConfigError("\(path): \(oneLine("\(error)"))")
         }
-    }
-
-    /// A table header without a name (`[` then a newline, `[[[`, `[=`), with its line: toml++
-    /// (inside TOMLKit 0.6.0) asserts on those and stops the process instead of reporting them
-    /// (found by the configuration fuzz target; toml++ fixed it upstream later). Lines inside
-    /// multi-line strings are not headers; nested arrays never start a line in thurac's files.
-    static func unnamedTableHeader(_ bytes: [UInt8]) -> (line: Int, why: String)? {
-        var line = 1
-        var multi: UInt8? = nil  // the quote of the multi-line string we are in
-        var o = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
-        func triple(_ i: Int) -> Bool {
-            i + 2 < bytes.count && (bytes[i] == 0x22 || bytes[i] == 0x27) && bytes[i + 1] == bytes[i] && bytes[i + 2] == bytes[i]
-        }
-        while o <= bytes.count {
-            var i = o
-            if multi == nil {
-                while i < bytes.count, bytes[i] == 32 || bytes[i] == 9 { i += 1 }
-                if i < bytes.count, bytes[i] == UInt8(ascii: "[") {
-                    i += 1
-                    if i < bytes.count, bytes[i] == UInt8(ascii: "[") { i += 1 }
-                    while i < bytes.count, bytes[i] == 32 || bytes[i] == 9 { i += 1 }
-                    let c = i < bytes.count ? bytes[i] : 10
-                    let letter = c | 0x20 >= 0x61 && c | 0x20 <= 0x7A
-                    if !(letter || (c >= 0x30 && c <= 0x39) || c == 0x2D || c == 0x5F || c == 0x22 || c == 0x27) {
-                        return (line, "a table header needs a name: [section] or [[zone]]")
-                    }
-                }
-            }
-            // The rest of the line: strings (where a multi-line one may open or close) and a
-            // comment, which ends it.
-            while i < bytes.count, bytes[i] != 10 {
-                if let q = multi {
-                    if triple(i) && bytes[i] == q { multi = nil; i += 3 } else { i += 1 }
-                } else if bytes[i] == UInt8(ascii: "#") {
-                    while i < bytes.count, bytes[i] != 10 { i += 1 }
-                } else if triple(i) {
-                    multi = bytes[i]
-                    i += 3
-                } else if bytes[i] == 0x22 || bytes[i] == 0x27 {
-                    let q = bytes[i]
-                    i += 1
-                    while i < bytes.count, bytes[i] != q, bytes[i] != 10 { i += q == 0x22 && bytes[i] == 0x5C ? 2 : 1 }
-                    if i < bytes.count, bytes[i] == q { i += 1 }
-                } else {
-                    i += 1
-                }
-            }
-            line += 1
-            o = i + 1
-        }
-        return nil
     }
 
     static func parse(_ root: TOMLTable, directory: String) throws -> ThuracConfig {
@@ -171,7 +120,7 @@ public struct ThuracConfig: Sendable {
                     let t = r.trimmingCharacters(in: .whitespaces).lowercased()
                     let name = t.hasPrefix(".") ? String(t.dropFirst()) : t
                     guard (try? KeySpec(parsing: t)) != nil || (name.contains(".") && (try? DomainName.wire(fromText: name)) != nil) else {
-                        throw ConfigError("intake.trusted_relays: '\(r)' is not an address, a CIDR or a host name")
+                        throw ConfigError("intake.trusted_relays: \(quoted(r)) is not an address, a CIDR or a host name")
                     }
                 }
                 c.intake.trustedRelays = relays
@@ -274,7 +223,7 @@ enum QueryRuleSection {
                 var a = in_addr()
                 guard inet_pton(AF_INET, word, &a) == 1, word.hasPrefix("127.") else {
                     throw ConfigError(
-                        "\(r.path).action: '\(word)' (expected allow, refuse, ignore, empty or an answer in 127.0.0.0/8 such as 127.255.255.254)")
+                        "\(r.path).action: \(quoted(word)) (expected allow, refuse, ignore, empty or an answer in 127.0.0.0/8 such as 127.255.255.254)")
                 }
                 action = .answer(UInt32(bigEndian: a.s_addr))
             }
@@ -288,7 +237,7 @@ enum ZoneSection {
         try z.only(["name", "lists", "skeleton", "ttl", "codes", "templates", "allow_transfer", "transfer_key", "notify", "acl"])
         guard let name = try z.string("name") else { throw ConfigError("\(z.path).name is missing") }
         guard (try? DomainName.wire(fromText: name)) != nil, name.contains(".") else {
-            throw ConfigError("\(z.path).name: '\(name)' is not a domain name")
+            throw ConfigError("\(z.path).name: \(quoted(name)) is not a domain name")
         }
         guard let lists = try z.string("lists") else { throw ConfigError("\(z.path).lists is missing") }
         let role: ZoneRole
@@ -298,7 +247,7 @@ enum ZoneSection {
         case "hashed-addresses": role = .hashedAddresses
         case "allowlist": role = .allowlist
         default:
-            throw ConfigError("\(z.path).lists: '\(lists)' (expected addresses, domains, hashed-addresses or allowlist)")
+            throw ConfigError("\(z.path).lists: \(quoted(lists)) (expected addresses, domains, hashed-addresses or allowlist)")
         }
         var zone = ZoneDefinition(name: name.hasSuffix(".") ? String(name.dropLast()) : name, role: role)
         if let t = try z.duration("ttl") { zone.ttl = UInt32(t) }
@@ -335,23 +284,23 @@ enum ZoneSection {
         var t = TransferConfig()
         for text in try z.strings("allow_transfer") ?? [] {
             guard let k = try? KeySpec(parsing: text), !k.excluded else {
-                throw ConfigError("\(z.name("allow_transfer")): '\(text)' is not an address, CIDR or range")
+                throw ConfigError("\(z.name("allow_transfer")): \(quoted(text)) is not an address, CIDR or range")
             }
             switch k.key {
             case .ipv4, .ipv6: t.allow.append(k.key)
-            default: throw ConfigError("\(z.name("allow_transfer")): '\(text)' is not an address, CIDR or range")
+            default: throw ConfigError("\(z.name("allow_transfer")): \(quoted(text)) is not an address, CIDR or range")
             }
         }
         if let name = try z.string("transfer_key") {
             let lower = name.lowercased().hasSuffix(".") ? String(name.lowercased().dropLast()) : name.lowercased()
             guard keys[lower] != nil else {
-                throw ConfigError("\(z.name("transfer_key")): no key '\(name)' in the [transfer] keys file")
+                throw ConfigError("\(z.name("transfer_key")): no key \(quoted(name)) in the [transfer] keys file")
             }
             t.key = lower
         }
         for text in try z.strings("notify") ?? [] {
             guard let e = TransferConfig.endpoint(text) else {
-                throw ConfigError("\(z.name("notify")): '\(text)' is not an address with an optional port (192.0.2.1:53, [2001:db8::1]:53)")
+                throw ConfigError("\(z.name("notify")): \(quoted(text)) is not an address with an optional port (192.0.2.1:53, [2001:db8::1]:53)")
             }
             t.notify.append(e)
         }
@@ -387,7 +336,7 @@ struct Section {
 
     func only(_ allowed: [String]) throws {
         for k in table.keys where !allowed.contains(k) {
-            throw ConfigError("unknown setting '\(name(k))' (expected one of: \(allowed.joined(separator: ", ")))")
+            throw ConfigError("unknown setting \(quoted(name(k))) (expected one of: \(allowed.joined(separator: ", ")))")
         }
     }
 

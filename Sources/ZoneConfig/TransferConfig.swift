@@ -26,14 +26,14 @@ public struct TSIGKeyConfig: Sendable, Equatable {
         var keys: [TSIGKeyConfig] = []
         func fail(_ why: String) -> ConfigError { ConfigError("\(file):\(tokens.line): \(why)") }
         while let word = tokens.next() {
-            guard word == "key" else { throw fail("'key' expected, found '\(word)'") }
-            guard let quoted = tokens.next(), let name = Tokens.unquoted(quoted) else { throw fail("a quoted key name expected") }
-            guard (try? DomainName.wire(fromText: name)) != nil else { throw fail("'\(name)' is not a domain name") }
+            guard word == "key" else { throw fail("'key' expected, found \(quoted(word))") }
+            guard let token = tokens.next(), let name = Tokens.unquoted(token) else { throw fail("a quoted key name expected") }
+            guard (try? DomainName.wire(fromText: name)) != nil else { throw fail("\(quoted(name)) is not a domain name") }
             guard tokens.next() == "{" else { throw fail("'{' expected after the key name") }
             var algorithm: String?
             var secret: [UInt8]?
             while true {
-                guard let item = tokens.next() else { throw fail("the key '\(name)' is not closed") }
+                guard let item = tokens.next() else { throw fail("the key \(quoted(name)) is not closed") }
                 if item == "}" { break }
                 guard let value = tokens.next(), tokens.next() == ";" else { throw fail("'\(item) <value>;' expected") }
                 switch item {
@@ -45,17 +45,17 @@ public struct TSIGKeyConfig: Sendable, Equatable {
                     algorithm = a
                 case "secret":
                     guard let b64 = Tokens.unquoted(value), let data = Data(base64Encoded: b64), !data.isEmpty else {
-                        throw fail("the secret of '\(name)' is not base64")
+                        throw fail("the secret of \(quoted(name)) is not base64")
                     }
                     secret = Array(data)
                 default:
-                    throw fail("unknown key setting '\(item)' (expected algorithm, secret)")
+                    throw fail("unknown key setting \(quoted(item)) (expected algorithm, secret)")
                 }
             }
-            guard tokens.next() == ";" else { throw fail("';' expected after the key '\(name)'") }
-            guard let algorithm, let secret else { throw fail("the key '\(name)' needs an algorithm and a secret") }
+            guard tokens.next() == ";" else { throw fail("';' expected after the key \(quoted(name))") }
+            guard let algorithm, let secret else { throw fail("the key \(quoted(name)) needs an algorithm and a secret") }
             let lower = name.lowercased().hasSuffix(".") ? String(name.lowercased().dropLast()) : name.lowercased()
-            guard !keys.contains(where: { $0.name == lower }) else { throw fail("the key '\(name)' is defined twice") }
+            guard !keys.contains(where: { $0.name == lower }) else { throw fail("the key \(quoted(name)) is defined twice") }
             keys.append(TSIGKeyConfig(name: lower, algorithm: algorithm, secret: secret))
         }
         return keys

@@ -21,11 +21,51 @@ import ZoneConfig
         #expect(replayed >= 100, "the corpus is checked in")
     }
 
-    /// toml++ (in TOMLKit 0.6.0) asserts and stops the process on a table header without a name:
-    /// thurac refuses those itself, in one line (found by the fuzz target).
-    @Test(arguments: ["[\n# x\n", "[[[1]]]\n", "[=\n", "  [ \n"])
-    func unnamedTableHeadersAreRefusedNotFatal(_ text: String) {
+    /// toml++ (in TOMLKit 0.6.0) asserts and stops the process on a table header without a name
+    /// and on a '}' inside an array: thurac refuses those itself, in one line naming the line
+    /// (found by the fuzz target).
+    @Test(arguments: [
+        ("[\n# x\n", 1, "a table header needs a name"), ("[[[1]]]\n", 1, "a table header needs a name"),
+        ("[=\n", 1, "a table header needs a name"), ("  [ \n", 1, "a table header needs a name"),
+        ("[serve]\ndns = [ }\n", 2, "'}' inside an array"), ("[serve]\ndns = [\"a\",\n  # c\n}\n", 4, "'}' inside an array"),
+        ("x = [[}]]\n", 1, "'}' inside an array"), ("x = { a = [1, 2 }\n", 1, "'}' inside an array"),
+        ("x = {a = ]}\n", 1, "']' inside an inline table"),
+    ])
+    func whatTOMLKitWouldAbortOnIsRefusedNotFatal(_ text: String, line: Int, why: String) {
         #expect(throws: ConfigError.self) { try ThuracConfig.load(contents: Array(text.utf8), path: "t.toml") }
-        #expect((try? ThuracConfig.load(contents: Array("[store]\npath = \"x.db\"\n".utf8), path: "t.toml")) != nil)
+        do {
+            _ = try ThuracConfig.load(contents: Array(text.utf8), path: "t.toml")
+        } catch {
+            #expect(error.description.hasPrefix("t.toml:\(line): \(why)"), "\(error)")
+        }
+    }
+
+    /// Brackets in strings, comments and multi-line strings, nested arrays and arrays of
+    /// inline tables are not refused by the pre-check.
+    @Test func bracketsWhereTheyBelongPassThePrecheck() throws {
+        let text = #"""
+            # [ a comment } with ] brackets
+            [store]
+            path = "x}]{[.db"
+            [serve]
+            dns = [
+              "127.0.0.1:53",  # ] }
+              '[::1]:53',
+            ]
+            [acl]
+            rules = [ { from = "10.0.0.0/8", action = "refuse" }, { from = "192.0.2.1", action = "empty" } ]
+            [[zone]]
+            name = "bl.example"
+            lists = "addresses"
+            txt = """
+            [ not a header }
+            """
+
+            """#
+        do {
+            _ = try ThuracConfig.load(contents: Array(text.utf8), path: "t.toml")
+        } catch {
+            #expect(!error.description.contains("inside an") && !error.description.contains("needs a name"), "\(error)")
+        }
     }
 }
