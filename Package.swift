@@ -24,6 +24,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        // The web portal's pages: Mustache templates rendered on the server.
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // Wire codec: no I/O, no Foundation. The bottom of the stack.
@@ -112,13 +115,25 @@ let package = Package(
             resources: [.copy("openapi.yaml")],
             swiftSettings: strict
         ),
+        // The web portal (issue 11): pages for people beside the API, on its listener.
+        .target(
+            name: "Portal",
+            dependencies: [
+                "HTTPAPI", "Store", "Publishing", "ListingKeys", "ZoneConfig",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            resources: [.copy("Resources/templates"), .copy("Resources/locales"), .copy("Resources/static")],
+            swiftSettings: strict
+        ),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CLDNS", pkgConfig: "ldns", providers: [.apt(["libldns-dev"])]),
         .executableTarget(
             name: "thurac",
             dependencies: [
                 "DNSTransport", "RBLDatasets", "Responder", "Store", "ListingKeys", "Ingestion", "Publishing", "ZoneConfig",
-                "ZoneTransfer", "HTTPAPI", "MailIntake", "RateLimiting", "Listings",
+                "ZoneTransfer", "HTTPAPI", "Portal", "MailIntake", "RateLimiting", "Listings",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -151,6 +166,8 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(name: "ListingsTests", dependencies: ["Listings", "TestSupport"], swiftSettings: strict),
         .testTarget(
+            name: "PortalTests", dependencies: ["Portal"], swiftSettings: strict),
+        .testTarget(
             name: "DNSTransportTests",
             dependencies: [
                 "DNSTransport", "DNSWire", "Listings", "RBLDatasets", "Responder", "TestSupport",
@@ -176,7 +193,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["DNSWire", "TestSupport", "ListingKeys", "DNSTransport"],
-            exclude: ["SpamAssassin", "API"],
+            exclude: ["SpamAssassin", "API", "Portal"],
             swiftSettings: strict
         ),
     ]

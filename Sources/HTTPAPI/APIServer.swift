@@ -69,10 +69,12 @@ public struct APIServer: Sendable {
 
     /// The application, a service to run in the server's service group. `onRunning` gets the
     /// bound port (port 0 picks one).
-    public func application(host: String, port: Int, onRunning: @escaping @Sendable (Int) async -> Void) -> some Service {
+    public func application(
+        host: String, port: Int, pages: (any WebPages)? = nil, onRunning: @escaping @Sendable (Int) async -> Void
+    ) -> some Service {
         let routes: [Route] = [
             Route(.get, "/healthz") { _, _ in try self.health() },
-            Route(.get, "/metrics") { _, _ in try await self.offLoop { try self.prometheusText() } },
+            Route(.get, "/metrics") { _, _ in try await offLoop { try self.prometheusText() } },
             Route(.get, "/openapi.yaml") { _, _ in try self.openAPI() },
             Route(.post, "/v1/feeds/:source") { request, context in
                 try await self.feed(request, source: context.parameters.get("source") ?? "")
@@ -83,8 +85,9 @@ public struct APIServer: Sendable {
         ] + delistingRoutes()
         let router = Router(context: APIRequestContext.self)
         // First, so that it wraps every route and the router's own "not found".
-        router.add(middleware: JSONErrors(routes: routes))
+        router.add(middleware: JSONErrors(routes: routes, pages: pages))
         for r in routes { router.on(RouterPath(r.path), method: r.method, use: r.handler) }
+        pages?.register(on: router)
         return Application(
             router: router, configuration: .init(address: .hostname(host, port: port), serverName: "thurac"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) }, logger: logger)
@@ -271,19 +274,6 @@ public struct APIServer: Sendable {
             throw APIError(.unauthorized, "unknown token")
         }
         return source
-    }
-
-    /// SQLite work on a dispatch thread: the event loop keeps answering.
-    func offLoop<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
-        }
-    }
-
-    func offLoop<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(returning: body()) }
-        }
     }
 }
 

@@ -8,20 +8,20 @@ import NIOCore
 import Store
 import ZoneConfig
 
-/// The request context of the API: Hummingbird's, plus the client's address (public reports
-/// are counted and rate-limited per address).
-struct APIRequestContext: RequestContext {
-    var coreContext: CoreRequestContextStorage
-    let remoteAddress: SocketAddress?
+/// The request context of the API (and of the pages served beside it): Hummingbird's, plus the
+/// client's address (public reports are counted and rate-limited per address).
+public struct APIRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let remoteAddress: SocketAddress?
 
-    init(source: ApplicationRequestContextSource) {
+    public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         remoteAddress = source.channel.remoteAddress
     }
 
     /// Who the client is for public reports and their rate limit: its IPv4 address, or its
     /// IPv6 /64 (one site holds a whole /64: counting addresses would let it be many reporters).
-    var client: String {
+    public var client: String {
         guard let ip = remoteAddress?.ipAddress else { return "unknown" }
         if ip.hasPrefix("::ffff:") { return String(ip.dropFirst(7)) }
         if let spec = try? KeySpec(parsing: ip), case .ipv6(let a, _) = spec.key {

@@ -23,6 +23,17 @@ struct Route: Sendable {
     }
 }
 
+/// Pages served on the API's listener beside it (the web portal): they add their routes to
+/// the same router and answer their own errors (HTML) to browsers, while the API's paths keep
+/// JSON ones.
+public protocol WebPages: Sendable {
+    func register(on router: Router<APIRequestContext>)
+    /// Whether `path` is one of the pages' (or no one's: the pages' 404 is the site's).
+    func owns(_ path: String) -> Bool
+    /// The error page for a request of the pages' that failed with `status`.
+    func errorPage(_ status: HTTPResponse.Status, for request: Request) throws -> Response
+}
+
 /// Every error answer in the API's JSON shape (`{"error", "details"}`), those of the router
 /// included: an unknown path is a JSON 404, a known path asked with another method is a 405
 /// with `Allow` (RFC 9110 §15.5.6), and Hummingbird's own errors keep their status.
@@ -30,8 +41,10 @@ struct JSONErrors: RouterMiddleware {
     typealias Context = APIRequestContext
     /// The methods each path pattern answers.
     let methods: [(route: Route, methods: [HTTPRequest.Method])]
+    let pages: (any WebPages)?
 
-    init(routes: [Route]) {
+    init(routes: [Route], pages: (any WebPages)?) {
+        self.pages = pages
         var grouped: [String: (Route, [HTTPRequest.Method])] = [:]
         var order: [String] = []
         for r in routes {
@@ -46,6 +59,11 @@ struct JSONErrors: RouterMiddleware {
             return try await next(request, context)
         } catch let e as HTTPError {
             let path = request.uri.path
+            let api = methods.contains { $0.route.matches(Substring(path)) } || path.hasPrefix("/v1/")
+            // Outside the API, a browser (it asks for HTML) gets the pages' error page; a
+            // program (curl, a script: */* or JSON) still gets the JSON shape.
+            let browser = request.headers[.accept]?.contains("text/html") == true
+            if let pages, !api, browser, pages.owns(path) { return try pages.errorPage(e.status, for: request) }
             if e.status == .notFound {
                 let allowed = methods.filter { $0.route.matches(Substring(path)) }.flatMap(\.methods)
                 if !allowed.isEmpty {

@@ -2,6 +2,7 @@ import ArgumentParser
 import DNSTransport
 import Foundation
 import Logging
+import Portal
 import Publishing
 import RateLimiting
 import RBLDatasets
@@ -175,6 +176,8 @@ struct Serve: ParsableCommand {
             var apiOptions = APIServer.Options()
             apiOptions.maxBody = max(1, httpMaxBody)
             let api = APIServer(store: store, config: settings, metrics: metrics, options: apiOptions, logger: logger)
+            let portal: Portal
+            do { portal = try Portal(store: store, config: settings) } catch { throw CommandFailure("\(error)") }
             let group = ServiceGroup(
                 services: [
                     DNSService(
@@ -183,8 +186,8 @@ struct Serve: ParsableCommand {
                             recorder.record()
                             transfers.stop()
                         }),
-                    api.application(host: httpEndpoint.host, port: Int(httpEndpoint.port)) { [logger] port in
-                        logger.info("HTTP API listening on \(httpEndpoint.host) port \(port)")
+                    api.application(host: httpEndpoint.host, port: Int(httpEndpoint.port), pages: portal) { [logger] port in
+                        logger.info("HTTP API listening on \(httpEndpoint.host) port \(port); the portal at http://\(httpEndpoint.host.contains(":") ? "[\(httpEndpoint.host)]" : httpEndpoint.host):\(port)/")
                     },
                 ], gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
             let done = DispatchSemaphore(value: 0)

@@ -54,10 +54,11 @@ struct APITests {
     /// One request with curl; `from` picks the client's address (any of 127.0.0.0/8).
     static func call(
         _ env: Env, _ method: String, _ path: String, token: String? = nil, body: String? = nil, contentType: String? = nil,
-        from: String? = nil
+        from: String? = nil, headers extra: [String] = []
     ) throws -> Answer {
         let out = env.dir + "/answer-\(UUID().uuidString)"
         var args = ["-s", "-o", out, "-D", out + ".headers", "-w", "%{http_code}", "-X", method]
+        for h in extra { args += ["-H", h] }
         if let from { args += ["--interface", from] }
         if let token { args += ["-H", "Authorization: Bearer \(token)"] }
         if let contentType { args += ["-H", "Content-Type: \(contentType)"] }

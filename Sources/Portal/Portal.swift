@@ -1,0 +1,112 @@
+import Foundation
+import HTTPAPI
+import HTTPTypes
+import Hummingbird
+import Mustache
+import NIOCore
+import Store
+import ZoneConfig
+
+/// The web portal (issue 11), served by `thurac serve` on the JSON API's listener: pages for
+/// people, in Vietnamese and English, rendered on the server from the Mustache templates in
+/// `Resources/templates`, with no script. Every HTML answer carries a Content-Security-Policy
+/// that allows no script at all, and Mustache escapes every value it writes.
+public struct Portal: WebPages {
+    let store: ListingStore
+    let config: ThuracConfig
+    let clock: @Sendable () -> Int
+    let templates: MustacheLibrary
+    let strings: [Language: Strings]
+    let stylesheet: [UInt8]
+
+    public init(store: ListingStore, config: ThuracConfig, clock: @escaping @Sendable () -> Int = { Int(Date().timeIntervalSince1970) }) throws {
+        self.store = store
+        self.config = config
+        self.clock = clock
+        guard let dir = Bundle.module.url(forResource: "templates", withExtension: nil),
+            let css = Bundle.module.url(forResource: "portal", withExtension: "css", subdirectory: "static")
+        else { throw PortalError("the portal's templates are not installed beside the binary") }
+        var library = MustacheLibrary()
+        for file in try FileManager.default.contentsOfDirectory(atPath: dir.path) where file.hasSuffix(".mustache") {
+            let text = try String(contentsOf: dir.appendingPathComponent(file), encoding: .utf8)
+            try library.register(text, named: String(file.dropLast(".mustache".count)))
+        }
+        templates = library
+        var s: [Language: Strings] = [:]
+        for l in Language.allCases { s[l] = try Strings.load(l) }
+        strings = s
+        stylesheet = Array(try Data(contentsOf: css))
+    }
+
+    public func register(on router: Router<APIRequestContext>) {
+        router.get("/") { request, context in try self.home(request, context) }
+        router.get("/lookup") { request, _ in try self.lookupForm(request) }
+        router.get("/lookup/:key") { request, context in try await self.lookup(request, key: context.parameters.get("key") ?? "") }
+        router.get("/static/portal.css") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=3600"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: self.stylesheet)))
+        }
+    }
+
+    /// Every path the API does not answer is the portal's: its 404 is the site's.
+    public func owns(_ path: String) -> Bool { true }
+
+    public func errorPage(_ status: HTTPResponse.Status, for request: Request) throws -> Response {
+        let v = View(request, self)
+        let key = status == .notFound ? "error_not_found" : status == .methodNotAllowed ? "error_method" : "error_other"
+        return try page("error", status: status, title: v.t[key], view: v, ["message": v.t[key], "code": status.code])
+    }
+
+    // MARK: - rendering
+
+    /// What every page knows: the language, its words, the link that keeps it.
+    struct View {
+        let language: Language
+        let explicit: Bool
+        let t: Strings
+        let path: String
+
+        init(_ request: Request, _ portal: Portal) {
+            let choice = Language.choose(
+                query: request.uri.queryParameters.get("lang"), acceptLanguage: request.headers[.acceptLanguage])
+            language = choice.language
+            explicit = choice.explicit
+            t = portal.strings[choice.language]!
+            path = request.uri.path
+        }
+
+        /// `?lang=..` when the visitor chose the language in the URL, so links keep it.
+        var query: String { explicit ? "?lang=\(language.rawValue)" : "" }
+        var other: Language { language == .vi ? .en : .vi }
+    }
+
+    func page(
+        _ template: String, status: HTTPResponse.Status = .ok, title: String, view v: View, _ values: [String: Any] = [:]
+    ) throws -> Response {
+        var context: [String: Any] = [
+            "t": v.t.table, "lang": v.language.rawValue, "title": title, "langQuery": v.query,
+            "otherLanguageLink": v.path + "?lang=\(v.other.rawValue)", "otherLanguageName": v.t["other_language"],
+        ]
+        for (k, value) in values { context[k] = value }
+        guard let html = templates.render(context, withTemplate: template) else {
+            throw PortalError("no template '\(template)'")
+        }
+        return Response(status: status, headers: Self.htmlHeaders(v.language), body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    /// No script, no frames, forms only to this site, styles from /static.
+    static let contentSecurityPolicy =
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+    static func htmlHeaders(_ language: Language) -> HTTPFields {
+        [
+            .contentType: "text/html; charset=utf-8", .contentSecurityPolicy: contentSecurityPolicy, .contentLanguage: language.rawValue,
+            HTTPField.Name("X-Content-Type-Options")!: "nosniff", HTTPField.Name("Referrer-Policy")!: "same-origin",
+        ]
+    }
+
+    static func redirect(to location: String) -> Response {
+        Response(status: .seeOther, headers: [.location: location, .contentSecurityPolicy: contentSecurityPolicy])
+    }
+}

@@ -1,0 +1,51 @@
+"""The portal in a real headless Chromium (Debian's), driven by Playwright, JavaScript off:
+a citizen looks up a listed address, an unlisted address and a domain through the search box,
+in Vietnamese and in English. Checks what a person sees (headings, the language, labels) and
+saves screenshots of each page into the directory given.
+
+    python3 browser_check.py BASE_URL LISTED_ADDRESS SCREENSHOT_DIR
+Exit status 0 when every check holds; each failure is printed."""
+import os
+import sys
+
+from playwright.sync_api import sync_playwright
+
+base, listed, shots = sys.argv[1], sys.argv[2], sys.argv[3]
+os.makedirs(shots, exist_ok=True)
+failures = []
+
+
+def check(ok, what):
+    if not ok:
+        failures.append(what)
+        print("FAIL:", what)
+
+
+with sync_playwright() as p:
+    browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+    for lang, accept in [("vi", "vi-VN,vi;q=0.9"), ("en", "en-GB,en;q=0.9")]:
+        context = browser.new_context(java_script_enabled=False, locale=lang, extra_http_headers={"Accept-Language": accept},
+                                      viewport={"width": 1000, "height": 760})
+        page = context.new_page()
+        page.goto(base + "/")
+        check(page.locator("html").get_attribute("lang") == lang, f"{lang}: the home page's lang")
+        check(page.title() != "", f"{lang}: the home page has a title")
+        # Every input has a label that names it.
+        for field in page.locator("input:not([type=hidden])").all():
+            fid = field.get_attribute("id")
+            check(fid is not None and page.locator(f"label[for='{fid}']").count() == 1, f"{lang}: input {fid} has a label")
+        page.screenshot(path=f"{shots}/home-{lang}.png", full_page=True)
+        for key, listed_expected, name in [(listed, True, "listed"), ("192.0.2.200", False, "unlisted"), ("example.org", False, "domain")]:
+            page.goto(base + "/")
+            page.get_by_label("IP address, domain or e-mail address" if lang == "en" else "Địa chỉ IP, tên miền hoặc địa chỉ thư").fill(key)
+            page.get_by_role("button", name="Look up" if lang == "en" else "Tra cứu").click()
+            page.wait_for_load_state()
+            heading = page.locator("h1").inner_text()
+            check(key in heading, f"{lang} {name}: the heading names {key}: {heading!r}")
+            check((heading.endswith("is listed") or heading.endswith("đang bị chặn")) == listed_expected, f"{lang} {name}: {heading!r}")
+            check("/lookup/" in page.url, f"{lang} {name}: the stable lookup URL ({page.url})")
+            page.screenshot(path=f"{shots}/lookup-{name}-{lang}.png", full_page=True)
+        context.close()
+    browser.close()
+
+sys.exit(1 if failures else 0)

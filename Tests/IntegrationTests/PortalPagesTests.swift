@@ -1,0 +1,99 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// The web portal's public pages on a running `thurac serve`, over real HTTP: the home page and
+/// its search, the lookup page of a listed and an unlisted key in both languages, refusals as
+/// pages (not JSON, not a 500), escaping, and the security headers on every HTML answer.
+@Suite(.serialized)
+struct PortalPagesTests {
+    static func html(_ a: APITests.Answer, _ why: String, status: Int = 200) {
+        #expect(a.status == status, "\(why): \(a.status)")
+        #expect(a.headers["content-type"] == "text/html; charset=utf-8", "\(why): \(a.headers)")
+        #expect(a.headers["content-security-policy"]?.contains("default-src 'none'") == true, "\(why): no CSP")
+        #expect(!a.body.contains("<script"), "\(why): no script")
+        #expect(!a.body.contains("{{"), "\(why): no template left unrendered")
+    }
+
+    @Test func homeSearchAndLookupInBothLanguages() throws {
+        let env = try APITests.Env()
+        defer { env.server.stop() }
+        // Vietnamese by default, English on ?lang=en or on Accept-Language.
+        let home = try APITests.call(env, "GET", "/")
+        Self.html(home, "home")
+        #expect(home.body.contains("<html lang=\"vi\">") && home.body.contains("<title>"))
+        #expect(home.body.contains("<label for=\"q\">") && home.body.contains("name=\"q\""), "a labelled search box")
+        #expect(home.body.contains("href=\"/lookup/127.0.0.1\""), "the visitor's own address, one click away")
+        #expect(home.body.contains("bl.ninhthuan.gov.vn"), "the zones to use")
+        let english = try APITests.call(env, "GET", "/?lang=en")
+        Self.html(english, "home in English")
+        #expect(english.body.contains("<html lang=\"en\">") && english.body.contains("Is your address or domain blocked?"))
+        #expect(english.body.contains("name=\"lang\" value=\"en\""), "the search keeps the chosen language")
+        let accepted = try APITests.call(env, "GET", "/", headers: ["Accept-Language: en-GB,en;q=0.9"])
+        #expect(accepted.body.contains("<html lang=\"en\">"))
+
+        // The search form redirects to the key's stable page.
+        let search = try APITests.call(env, "GET", "/lookup?q=+198.51.100.0%2F24+&lang=en")
+        #expect(search.status == 303 && search.headers["location"] == "/lookup/198.51.100.0%2F24?lang=en", "\(search.status) \(search.headers)")
+        let empty = try APITests.call(env, "GET", "/lookup?q=")
+        Self.html(empty, "an empty search", status: 400)
+
+        // A listed address (an ISP's feed) and an unlisted one.
+        let isp1 = try #require(env.tokens["isp1"])
+        #expect(try APITests.call(env, "POST", "/v1/feeds/isp1", token: isp1, body: "198.51.100.9 open relay\n").status == 200)
+        let listed = try APITests.call(env, "GET", "/lookup/198.51.100.9?lang=en")
+        Self.html(listed, "a listed address")
+        #expect(listed.body.contains("198.51.100.9 is listed"), "\(listed.body)")
+        #expect(listed.body.contains("bl.ninhthuan.gov.vn") && listed.body.contains("127.0.0.2") && listed.body.contains("spam"))
+        #expect(listed.body.contains("an Internet service provider"), "the kind of source")
+        #expect(!listed.body.contains("isp1"), "never the source itself")
+        #expect(!listed.body.contains("through"), "listed itself, not through a wider listing")
+        // An address inside a listed range: published through it.
+        #expect(try APITests.call(env, "POST", "/v1/feeds/isp1", token: isp1, body: "203.0.113.0/24\n").status == 200)
+        let inside = try APITests.call(env, "GET", "/lookup/203.0.113.77?lang=en")
+        #expect(inside.body.contains("203.0.113.77 is listed") && inside.body.contains("(through 203.0.113.0/24)"), "\(inside.body)")
+        let vi = try APITests.call(env, "GET", "/lookup/198.51.100.9")
+        #expect(vi.body.contains("198.51.100.9 đang bị chặn") && vi.body.contains("thư rác"), "\(vi.body)")
+        let clean = try APITests.call(env, "GET", "/lookup/192.0.2.200?lang=en")
+        Self.html(clean, "an unlisted address")
+        #expect(clean.body.contains("192.0.2.200 is not listed"))
+        let domain = try APITests.call(env, "GET", "/lookup/example.org?lang=en")
+        #expect(domain.body.contains("example.org is not listed"))
+
+        // Not a key: a page that says so, the input escaped.
+        let bad = try APITests.call(env, "GET", "/lookup/%3Cscript%3Ealert(1)%3C%2Fscript%3E?lang=en")
+        Self.html(bad, "not a key", status: 400)
+        #expect(bad.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && bad.body.contains("is not an IP address"), "\(bad.body)")
+
+        // Unknown pages are the portal's HTML 404 for a browser; the API's stay JSON, and a
+        // program that does not ask for HTML gets JSON everywhere.
+        let missing = try APITests.call(env, "GET", "/no/such/page?lang=en", headers: ["Accept: text/html,application/xhtml+xml,*/*;q=0.8"])
+        Self.html(missing, "an unknown page", status: 404)
+        #expect(missing.body.contains("No such page"))
+        let api = try APITests.call(env, "GET", "/v1/no-such")
+        #expect(api.status == 404 && api.headers["content-type"] == "application/json" && api.json["error"] is String)
+        let script = try APITests.call(env, "GET", "/no/such/page")
+        #expect(script.status == 404 && script.headers["content-type"] == "application/json")
+        let css = try APITests.call(env, "GET", "/static/portal.css")
+        #expect(css.status == 200 && css.headers["content-type"] == "text/css; charset=utf-8")
+    }
+
+    /// A citizen in a real headless Chromium (Debian's, driven by Playwright, JavaScript off)
+    /// looks up a listed address, an unlisted one and a domain through the search box, in both
+    /// languages; screenshots go to .build/artifacts/portal.
+    @Test func aCitizenLooksUpInChromium() throws {
+        let env = try APITests.Env()
+        defer { env.server.stop() }
+        let isp1 = try #require(env.tokens["isp1"])
+        #expect(try APITests.call(env, "POST", "/v1/feeds/isp1", token: isp1, body: "198.51.100.9 open relay\n").status == 200)
+        let shots = APITests.repo.appendingPathComponent(".build/artifacts/portal").path
+        let r = try CLITests.run(
+            "/usr/bin/env",
+            ["python3", APITests.repo.appendingPathComponent("Tests/IntegrationTests/Portal/browser_check.py").path,
+             "http://127.0.0.1:\(env.http)", "198.51.100.9", shots])
+        #expect(r.status == 0, "\(r.out) \(r.err)")
+        for page in ["home-vi", "home-en", "lookup-listed-vi", "lookup-listed-en", "lookup-unlisted-en", "lookup-domain-vi"] {
+            #expect(FileManager.default.fileExists(atPath: "\(shots)/\(page).png"), "\(page).png")
+        }
+    }
+}
