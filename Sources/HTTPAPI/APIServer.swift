@@ -171,6 +171,27 @@ public struct APIServer: Sendable {
     /// `publicReporter`: the client, when the source is its public reporter's (made with the
     /// report, so a refused one leaves nothing).
     func ingest(_ body: FeedBody, source: String, format: FeedFormat?, publicReporter: String? = nil) async throws -> Response {
+        switch await apply(body, source: source, format: format, publicReporter: publicReporter) {
+        case .applied(let r):
+            return try json(.ok, FeedAnswer(source: source, format: r.format.rawValue, counts: r.counts))
+        case .unavailable(let e):
+            return try APIError.storeFailure(e)
+        case .refused(let e, let bad):
+            let details = bad.prefix(100).map { "line \($0.line): \($0.message)" } + (bad.count > 100 ? ["... \(bad.count - 100) more"] : [])
+            return try APIError(.badRequest, bad.isEmpty ? "\(e)" : "\(bad.count) bad line(s): nothing was applied", details: details).response()
+        }
+    }
+
+    enum Applied {
+        case applied(FeedIngestor.Result)
+        /// The store could not be written just now (busy, a full disk): nothing was applied.
+        case unavailable(any Error)
+        /// The body itself is wrong (its bad lines, when it has lines): nothing was applied.
+        case refused(any Error, [FeedLineError])
+    }
+
+    /// The body applied (counted in the metrics and logged) or why not.
+    func apply(_ body: FeedBody, source: String, format: FeedFormat?, publicReporter: String?) async -> Applied {
         let now = clock()
         let store = self.store
         let (outcome, bad) = await offLoop { () -> (Result<FeedIngestor.Result, any Error>, [FeedLineError]) in
@@ -186,13 +207,12 @@ public struct APIServer: Sendable {
         case .success(let r):
             metrics.ingested(source: source, r.counts)
             logger.info("\(r.format == .arf ? "ARF report" : "feed") from \(source) over HTTP (\(r.format.rawValue)): \(r.counts)")
-            return try json(.ok, FeedAnswer(source: source, format: r.format.rawValue, counts: r.counts))
+            return .applied(r)
         case .failure(let e) where bad.isEmpty && ListingStore.isUnavailable(e):
-            return try APIError.storeFailure(e)
+            return .unavailable(e)
         case .failure(let e):
             metrics.ingested(source: source, rejected: max(1, bad.count))
-            let details = bad.prefix(100).map { "line \($0.line): \($0.message)" } + (bad.count > 100 ? ["... \(bad.count - 100) more"] : [])
-            return try APIError(.badRequest, bad.isEmpty ? "\(e)" : "\(bad.count) bad line(s): nothing was applied", details: details).response()
+            return .refused(e, bad)
         }
     }
 

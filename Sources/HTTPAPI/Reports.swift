@@ -81,13 +81,7 @@ extension APIServer {
                     details: [JSONReason.of(error)]
                 ).response()
             }
-            // The same path as a JSON-lines feed of one line.
-            var line: [String: String] = ["key": r.key]
-            line["category"] = r.category
-            line["reason"] = r.reason
-            let evidence = [r.evidence, r.contact.map { "contact: \($0)" }].compactMap { $0 }.joined(separator: "; ")
-            if !evidence.isEmpty { line["evidence"] = evidence }
-            feed = Array(try JSONSerialization.data(withJSONObject: line)) + [0x0A]
+            feed = try Self.reportLine(key: r.key, category: r.category, reason: r.reason, evidence: r.evidence, contact: r.contact)
             format = .jsonl
         }
         return try await ingest(.bytes(feed), source: source, format: format, publicReporter: publicReporter)
@@ -133,6 +127,41 @@ extension APIServer {
     }
 
     /// A public reporter's source name: one per client address.
+    /// One report as a JSON-lines feed of one line: reports take the feeds' path.
+    static func reportLine(key: String, category: String?, reason: String?, evidence: String?, contact: String?) throws -> [UInt8] {
+        var line: [String: String] = ["key": key]
+        line["category"] = category
+        line["reason"] = reason
+        let evidence = [evidence, contact.map { "contact: \($0)" }].compactMap { $0 }.joined(separator: "; ")
+        if !evidence.isEmpty { line["evidence"] = evidence }
+        return Array(try JSONSerialization.data(withJSONObject: line)) + [0x0A]
+    }
+
+    /// What became of a person's report.
+    public enum PublicReportOutcome: Sendable {
+        case recorded(IngestCounts)
+        /// The report itself is wrong (not a key, an unknown category): nothing was applied.
+        case refused(String)
+        case tooMany(retryAfter: Int)
+        /// The store could not be written just now: nothing was applied.
+        case unavailable(String)
+    }
+
+    /// A public report from a person (the portal's form), through the same path as an anonymous
+    /// `POST /v1/reports`: the client's rate limit, its public source made in the report's
+    /// transaction, the publication policy (distinct reporters).
+    public func publicReport(key: String, category: String?, reason: String?, evidence: String?, client: String) async -> PublicReportOutcome {
+        if let wait = reportLimiter.take(client) { return .tooMany(retryAfter: wait) }
+        guard let line = try? Self.reportLine(key: key, category: category, reason: reason, evidence: evidence, contact: nil) else {
+            return .refused("the report cannot be written as a feed line")
+        }
+        switch await apply(.bytes(line), source: Self.publicSourceName(for: client), format: .jsonl, publicReporter: client) {
+        case .applied(let r): return .recorded(r.counts)
+        case .unavailable(let e): return .unavailable(ListingStore.reason(e))
+        case .refused(let e, let bad): return .refused(bad.first?.message ?? "\(e)")
+        }
+    }
+
     static func publicSourceName(for client: String) -> String {
         "public-" + String(client.map { $0.isLetter || $0.isNumber || $0 == "." ? $0 : "-" })
     }

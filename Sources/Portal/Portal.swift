@@ -14,14 +14,19 @@ import ZoneConfig
 public struct Portal: WebPages {
     let store: ListingStore
     let config: ThuracConfig
+    /// The API beside it: reports from the portal take its path (policy, rate limits, metrics).
+    let api: APIServer
     let clock: @Sendable () -> Int
     let templates: MustacheLibrary
     let strings: [Language: Strings]
     let stylesheet: [UInt8]
 
-    public init(store: ListingStore, config: ThuracConfig, clock: @escaping @Sendable () -> Int = { Int(Date().timeIntervalSince1970) }) throws {
+    public init(
+        store: ListingStore, config: ThuracConfig, api: APIServer, clock: @escaping @Sendable () -> Int = { Int(Date().timeIntervalSince1970) }
+    ) throws {
         self.store = store
         self.config = config
+        self.api = api
         self.clock = clock
         guard let dir = Bundle.module.url(forResource: "templates", withExtension: nil),
             let css = Bundle.module.url(forResource: "portal", withExtension: "css", subdirectory: "static")
@@ -42,6 +47,8 @@ public struct Portal: WebPages {
         router.get("/") { request, context in try self.home(request, context) }
         router.get("/lookup") { request, _ in try self.lookupForm(request) }
         router.get("/lookup/:key") { request, context in try await self.lookup(request, key: context.parameters.get("key") ?? "") }
+        router.get("/report") { request, _ in try self.reportForm(request) }
+        router.post("/report") { request, context in try await self.submitReport(request, context) }
         router.get("/static/portal.css") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=3600"],

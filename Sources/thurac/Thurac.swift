@@ -177,7 +177,7 @@ struct Serve: ParsableCommand {
             apiOptions.maxBody = max(1, httpMaxBody)
             let api = APIServer(store: store, config: settings, metrics: metrics, options: apiOptions, logger: logger)
             let portal: Portal
-            do { portal = try Portal(store: store, config: settings) } catch { throw CommandFailure("\(error)") }
+            do { portal = try Portal(store: store, config: settings, api: api) } catch { throw CommandFailure("\(error)") }
             let group = ServiceGroup(
                 services: [
                     DNSService(

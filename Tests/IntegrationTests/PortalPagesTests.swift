@@ -78,6 +78,49 @@ struct PortalPagesTests {
         #expect(css.status == 200 && css.headers["content-type"] == "text/css; charset=utf-8")
     }
 
+    /// The report form: its token, a post without it refused with nothing applied, bad input
+    /// shown back escaped, and three reporters (three client addresses) publishing an address
+    /// in DNS, as `POST /v1/reports` does.
+    @Test func reportsFromTheFormFollowThePublicPolicy() throws {
+        let env = try APITests.Env()
+        defer { env.server.stop() }
+        let form = try APITests.call(env, "GET", "/report?key=198.51.100.77&lang=en")
+        Self.html(form, "the report form")
+        let cookie = form.headers["set-cookie"] ?? ""
+        #expect(cookie.hasPrefix("thurac_form=") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "\(cookie)")
+        let token = String(cookie.dropFirst("thurac_form=".count).prefix(64))
+        #expect(form.body.contains("name=\"csrf\" value=\"\(token)\""), "the token in the form")
+        #expect(form.body.contains("value=\"198.51.100.77\""), "the key from the lookup page's link")
+        for id in ["key", "category", "reason", "evidence"] { #expect(form.body.contains("<label for=\"\(id)\">"), "a label for \(id)") }
+
+        func post(_ fields: String, token: String?, from: String) throws -> APITests.Answer {
+            try APITests.call(
+                env, "POST", "/report?lang=en", body: fields + (token.map { "&csrf=\($0)" } ?? ""),
+                contentType: "application/x-www-form-urlencoded", from: from, headers: token.map { ["Cookie: thurac_form=\($0)"] } ?? [])
+        }
+        // Without the token, or with another one: 403, nothing applied.
+        let forged = try post("key=198.51.100.77&category=spam", token: nil, from: "127.0.0.51")
+        Self.html(forged, "no token", status: 403)
+        let other = String(repeating: "ab", count: 32)
+        let mismatched = try APITests.call(
+            env, "POST", "/report", body: "key=198.51.100.77&category=spam&csrf=\(token)", contentType: "application/x-www-form-urlencoded",
+            from: "127.0.0.51", headers: ["Cookie: thurac_form=\(other)"])
+        #expect(mismatched.status == 403)
+        #expect(try CLITests.thurac(["lookup", "198.51.100.77", "--config", env.config]).out.contains("not listed (no reports)"))
+        // Not a key: the form again, with what was typed, escaped.
+        let bad = try post("key=nope+nope&category=spam&reason=%3Cscript%3Ealert(1)%3C%2Fscript%3E", token: token, from: "127.0.0.51")
+        Self.html(bad, "not a key", status: 400)
+        #expect(bad.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;</textarea>") && bad.body.contains("is not an IP address"))
+        // Three reporters: pending, pending, then published and answered over DNS.
+        for (i, from) in ["127.0.0.51", "127.0.0.52", "127.0.0.53"].enumerated() {
+            let r = try post("key=198.51.100.77&category=spam&reason=spam+to+my+inbox&evidence=Received%3A+from+x", token: token, from: from)
+            Self.html(r, "report \(i + 1)")
+            #expect(r.body.contains("Thank you, your report is recorded"), "\(r.body)")
+            #expect(r.body.contains(i < 2 ? "three different people" : "now listed"), "report \(i + 1): \(r.body)")
+        }
+        #expect(eventually { APITests.listed(env, "198.51.100.77") }, "published in DNS by three reporters")
+    }
+
     /// A citizen in a real headless Chromium (Debian's, driven by Playwright, JavaScript off)
     /// looks up a listed address, an unlisted one and a domain through the search box, in both
     /// languages; screenshots go to .build/artifacts/portal.
@@ -92,7 +135,7 @@ struct PortalPagesTests {
             ["python3", APITests.repo.appendingPathComponent("Tests/IntegrationTests/Portal/browser_check.py").path,
              "http://127.0.0.1:\(env.http)", "198.51.100.9", shots])
         #expect(r.status == 0, "\(r.out) \(r.err)")
-        for page in ["home-vi", "home-en", "lookup-listed-vi", "lookup-listed-en", "lookup-unlisted-en", "lookup-domain-vi"] {
+        for page in ["home-vi", "home-en", "lookup-listed-vi", "lookup-listed-en", "lookup-unlisted-en", "lookup-domain-vi", "report-form-vi", "report-done-en"] {
             #expect(FileManager.default.fileExists(atPath: "\(shots)/\(page).png"), "\(page).png")
         }
     }

@@ -1,6 +1,6 @@
 """The portal in a real headless Chromium (Debian's), driven by Playwright, JavaScript off:
 a citizen looks up a listed address, an unlisted address and a domain through the search box,
-in Vietnamese and in English. Checks what a person sees (headings, the language, labels) and
+and reports an address through the form, in Vietnamese and in English. Checks what a person sees (headings, the language, labels) and
 saves screenshots of each page into the directory given.
 
     python3 browser_check.py BASE_URL LISTED_ADDRESS SCREENSHOT_DIR
@@ -45,6 +45,19 @@ with sync_playwright() as p:
             check((heading.endswith("is listed") or heading.endswith("đang bị chặn")) == listed_expected, f"{lang} {name}: {heading!r}")
             check("/lookup/" in page.url, f"{lang} {name}: the stable lookup URL ({page.url})")
             page.screenshot(path=f"{shots}/lookup-{name}-{lang}.png", full_page=True)
+        # A report through the form (JavaScript off: a plain POST with the form's token).
+        page.goto(base + "/report")
+        for field in page.locator("input:not([type=hidden]), select, textarea").all():
+            fid = field.get_attribute("id")
+            check(fid is not None and page.locator(f"label[for='{fid}']").count() == 1, f"{lang}: report field {fid} has a label")
+        page.locator("#key").fill("198.51.100.88")
+        page.locator("#reason").fill("<script>alert(1)</script>")
+        page.screenshot(path=f"{shots}/report-form-{lang}.png", full_page=True)
+        page.get_by_role("button", name="Send the report" if lang == "en" else "Gửi báo cáo").click()
+        page.wait_for_load_state()
+        heading = page.locator("h1").inner_text()
+        check(heading in ("Thank you, your report is recorded", "Cảm ơn bạn, báo cáo đã được ghi nhận"), f"{lang}: report recorded: {heading!r}")
+        page.screenshot(path=f"{shots}/report-done-{lang}.png", full_page=True)
         context.close()
     browser.close()
 
