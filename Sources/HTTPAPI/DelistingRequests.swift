@@ -67,22 +67,54 @@ extension APIServer {
         }
         guard let spec = try? KeySpec(parsing: r.key) else { return try APIError(.badRequest, "\(quoted(r.key)) is not a key").response() }
         guard !r.reason.trimmingCharacters(in: .whitespaces).isEmpty else { return try APIError(.badRequest, "a reason is required").response() }
-        let (store, now, client) = (self.store, clock(), context.client)
+        switch await storeRequest(spec, reason: r.reason, contact: r.contact, client: context.client, link: nil) {
+        case .success(let saved): return try json(.created, RequestAnswer(saved, private: false))
+        case .failure(let e): return try APIError.storeFailure(e)
+        }
+    }
+
+    /// Stores a delisting request and logs it; `link`: the secret of its status link.
+    func storeRequest(
+        _ spec: KeySpec, reason: String, contact: String?, client: String, link: String?
+    ) async -> Result<ListingStore.DelistingRequest, any Error> {
+        let (store, now) = (self.store, clock())
         let saved: ListingStore.DelistingRequest?
         do {
             saved = try await offLoop {
-                let id = try store.requestDelisting(spec, reason: r.reason, contact: r.contact, now: now)
+                let id = try store.requestDelisting(spec, reason: reason, contact: contact, now: now, link: link)
                 return try store.delistingRequest(id: id)
             }
         } catch {
-            return try APIError.storeFailure(error)
+            return .failure(error)
         }
-        guard let saved else { return try APIError(.internalServerError, "the request was not stored").response() }
+        guard let saved else { return .failure(StoreError("the request was not stored")) }
         // The message is made before the call: an autoclosure reading a value from across an
         // `await` crashed here (Swift 6.3).
         let message = "delisting request #\(saved.id) for \(saved.key) from \(client)"
         logger.info("\(message)")
-        return try json(.created, RequestAnswer(saved, private: false))
+        return .success(saved)
+    }
+
+    /// What became of a person's delisting request.
+    public enum DelistingOutcome: Sendable {
+        /// Stored: its id and the secret of its private status link.
+        case created(id: Int64, link: String)
+        case refused(String)
+        case tooMany(retryAfter: Int)
+        case unavailable(String)
+    }
+
+    /// A delisting request from a person (the portal's form), through the API's path: the
+    /// client's own rate limit, the same checks, the audit log; with a private status link.
+    public func delistingRequest(key: String, reason: String, contact: String?, client: String) async -> DelistingOutcome {
+        if let wait = delistingLimiter.take(client) { return .tooMany(retryAfter: wait) }
+        guard let spec = try? KeySpec(parsing: key) else { return .refused("\(quoted(key)) is not a key") }
+        guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { return .refused("a reason is required") }
+        let link = ListingStore.newLinkSecret()
+        switch await storeRequest(spec, reason: reason, contact: contact, client: client, link: link) {
+        case .success(let saved): return .created(id: saved.id, link: link)
+        case .failure(let e): return .unavailable(ListingStore.reason(e))
+        }
     }
 
     func showRequest(_ text: String) async throws -> Response {

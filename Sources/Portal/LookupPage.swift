@@ -54,6 +54,7 @@ extension Portal {
         values["history"] = e.listings.filter { $0.state != "published" && $0.state != "pending" }.map {
             ["category": v.t["category_\($0.category)"], "state": v.t["state_\($0.state)"], "lastSeen": Self.when($0.lastSeen)]
         }
+        values["delistingLink"] = "/delisting?key=\(Self.pathSegment(e.key))\(v.explicit ? "&lang=\(v.language.rawValue)" : "")"
         values["reportLink"] = "/report?key=\(Self.pathSegment(e.key))\(v.explicit ? "&lang=\(v.language.rawValue)" : "")"
         values["verdict"] = e.listed ? v.t.format("lookup_listed", e.key) : v.t.format("lookup_not_listed", e.key)
         return try page("lookup", title: e.key, view: v, values)

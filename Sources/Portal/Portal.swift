@@ -49,6 +49,11 @@ public struct Portal: WebPages {
         router.get("/lookup/:key") { request, context in try await self.lookup(request, key: context.parameters.get("key") ?? "") }
         router.get("/report") { request, _ in try self.reportForm(request) }
         router.post("/report") { request, context in try await self.submitReport(request, context) }
+        router.get("/delisting") { request, _ in try self.delistingForm(request) }
+        router.post("/delisting") { request, context in try await self.submitDelisting(request, context) }
+        router.get("/delisting/:id/:link") { request, context in
+            try await self.delistingStatus(request, id: context.parameters.get("id") ?? "", link: context.parameters.get("link") ?? "")
+        }
         router.get("/static/portal.css") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=3600"],

@@ -19,12 +19,13 @@ extension ListingStore {
         public var answer: String?
     }
 
-    /// Stores a request; its id is what the requester asks about later.
-    public func requestDelisting(_ key: KeySpec, reason: String, contact: String?, now: Int) throws -> Int64 {
+    /// Stores a request; its id is what the requester asks about later, and `link` (when
+    /// given) the secret of its private status link, kept as its hash only.
+    public func requestDelisting(_ key: KeySpec, reason: String, contact: String?, now: Int, link: String? = nil) throws -> Int64 {
         try pool.write { db in
             try db.execute(
-                sql: "INSERT INTO delistingRequest (key, reason, contact, createdAt) VALUES (?, ?, ?, ?)",
-                arguments: [key.description, reason, contact, now])
+                sql: "INSERT INTO delistingRequest (key, reason, contact, createdAt, linkHash) VALUES (?, ?, ?, ?, ?)",
+                arguments: [key.description, reason, contact, now, link.map(Self.hash)])
             let id = db.lastInsertedRowID
             try Self.audit(db, at: now, actor: "requester", action: "delisting.request", subject: key.description, detail: "#\(id): \(reason)")
             return id
@@ -43,6 +44,21 @@ extension ListingStore {
         try pool.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM delistingRequest WHERE id = ?", arguments: [id]).map(Self.delistingRequest)
         }
+    }
+
+    /// The request whose private status link has this secret; nil for any other id or secret.
+    public func delistingRequest(id: Int64, link: String) throws -> DelistingRequest? {
+        try pool.read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT * FROM delistingRequest WHERE id = ? AND linkHash = ?", arguments: [id, Self.hash(link)]
+            ).map(Self.delistingRequest)
+        }
+    }
+
+    /// A new secret for a status link: 32 random octets as hex.
+    public static func newLinkSecret() -> String {
+        var rng = SystemRandomNumberGenerator()
+        return HexText.encode((0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) })
     }
 
     /// Accepts (delists the key, in the same transaction) or rejects an open request.

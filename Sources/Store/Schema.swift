@@ -154,6 +154,11 @@ enum Schema {
                     CREATE INDEX intakeMessage_receivedAt ON intakeMessage (receivedAt);
                     """)
         }
+        m.registerMigration("v8: delisting request status links") { db in
+            // The SHA-256 of the secret in the requester's private status link (the portal's
+            // `/delisting/{id}/{secret}`); null for requests made without one.
+            try db.execute(sql: "ALTER TABLE delistingRequest ADD COLUMN linkHash TEXT")
+        }
         return m
     }
 }

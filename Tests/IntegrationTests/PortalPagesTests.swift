@@ -121,6 +121,54 @@ struct PortalPagesTests {
         #expect(eventually { APITests.listed(env, "198.51.100.77") }, "published in DNS by three reporters")
     }
 
+    /// A mail admin asks for removal from the lookup page's link: the form and its token, the
+    /// private status link (which any browser can open, and which a guessed number or secret
+    /// cannot), the operator's decision, and the key gone from DNS.
+    @Test func aDelistingRequestAndItsPrivateStatusLink() throws {
+        let env = try APITests.Env()
+        defer { env.server.stop() }
+        let isp1 = try #require(env.tokens["isp1"])
+        #expect(try APITests.call(env, "POST", "/v1/feeds/isp1", token: isp1, body: "198.51.100.9 open relay\n").status == 200)
+        #expect(eventually { APITests.listed(env, "198.51.100.9") })
+        let lookup = try APITests.call(env, "GET", "/lookup/198.51.100.9?lang=en")
+        #expect(lookup.body.contains("href=\"/delisting?key=198.51.100.9&amp;lang=en\""), "\(lookup.body)")
+        let form = try APITests.call(env, "GET", "/delisting?key=198.51.100.9&lang=en")
+        Self.html(form, "the delisting form")
+        for id in ["key", "reason", "contact"] { #expect(form.body.contains("<label for=\"\(id)\">"), "a label for \(id)") }
+        let token = String((form.headers["set-cookie"] ?? "").dropFirst("thurac_form=".count).prefix(64))
+        func post(_ fields: String, token: String?) throws -> APITests.Answer {
+            try APITests.call(
+                env, "POST", "/delisting?lang=en", body: fields + (token.map { "&csrf=\($0)" } ?? ""),
+                contentType: "application/x-www-form-urlencoded", from: "127.0.0.61", headers: token.map { ["Cookie: thurac_form=\($0)"] } ?? [])
+        }
+        #expect(try post("key=198.51.100.9&reason=fixed", token: nil).status == 403)
+        let noReason = try post("key=198.51.100.9&reason=+", token: token)
+        Self.html(noReason, "no reason", status: 400)
+        #expect(noReason.body.contains("Give a reason."))
+        #expect(try CLITests.thurac(["requests", "list", "--config", env.config]).out.contains("198.51.100.9") == false, "nothing stored yet")
+
+        let created = try post("key=198.51.100.9&reason=relay+closed+on+2+December&contact=admin%40example.net", token: token)
+        Self.html(created, "the request", status: 201)
+        let link = try #require(created.body.firstMatch(of: /href="(\/delisting\/(\d+)\/([0-9a-f]{64}))\?lang=en"/), "\(created.body)")
+        let (path, id) = (String(link.1), String(link.2))
+        #expect(created.body.contains("Request \(id) is recorded"))
+        let open = try APITests.call(env, "GET", path)
+        Self.html(open, "the status page")
+        #expect(open.body.contains("relay closed on 2 December") && open.body.contains("đang chờ Sở xem xét"), "\(open.body)")
+        #expect(!open.body.contains("admin@example.net"), "the contact is the Department's only")
+        // A guessed secret or number shows nothing of it.
+        for guess in ["/delisting/\(id)/\(String(repeating: "0", count: 64))", "/delisting/\(Int(id)! + 1)/\(link.3)", "/delisting/\(id)/short"] {
+            let g = try APITests.call(env, "GET", guess + "?lang=en")
+            Self.html(g, guess, status: 404)
+            #expect(!g.body.contains("relay closed") && !g.body.contains("198.51.100.9"), "\(guess): \(g.body)")
+        }
+        // The operator accepts it: the key leaves DNS and the requester's page says so.
+        #expect(try CLITests.thurac(["requests", "accept", id, "--answer", "thanks, removed", "--config", env.config]).status == 0)
+        #expect(eventually { !APITests.listed(env, "198.51.100.9") }, "removed from DNS")
+        let answered = try APITests.call(env, "GET", path + "?lang=en")
+        #expect(answered.body.contains("accepted: the address is removed") && answered.body.contains("thanks, removed"), "\(answered.body)")
+    }
+
     /// A citizen in a real headless Chromium (Debian's, driven by Playwright, JavaScript off)
     /// looks up a listed address, an unlisted one and a domain through the search box, in both
     /// languages; screenshots go to .build/artifacts/portal.
@@ -135,7 +183,10 @@ struct PortalPagesTests {
             ["python3", APITests.repo.appendingPathComponent("Tests/IntegrationTests/Portal/browser_check.py").path,
              "http://127.0.0.1:\(env.http)", "198.51.100.9", shots])
         #expect(r.status == 0, "\(r.out) \(r.err)")
-        for page in ["home-vi", "home-en", "lookup-listed-vi", "lookup-listed-en", "lookup-unlisted-en", "lookup-domain-vi", "report-form-vi", "report-done-en"] {
+        for page in [
+            "home-vi", "home-en", "lookup-listed-vi", "lookup-listed-en", "lookup-unlisted-en", "lookup-domain-vi", "report-form-vi", "report-done-en",
+            "delisting-form-en", "delisting-created-vi", "delisting-status-en",
+        ] {
             #expect(FileManager.default.fileExists(atPath: "\(shots)/\(page).png"), "\(page).png")
         }
     }

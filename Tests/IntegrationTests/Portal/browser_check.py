@@ -1,6 +1,7 @@
 """The portal in a real headless Chromium (Debian's), driven by Playwright, JavaScript off:
 a citizen looks up a listed address, an unlisted address and a domain through the search box,
-and reports an address through the form, in Vietnamese and in English. Checks what a person sees (headings, the language, labels) and
+reports an address through the form and asks for a listed one's removal, opening its private
+status link, in Vietnamese and in English. Checks what a person sees (headings, the language, labels) and
 saves screenshots of each page into the directory given.
 
     python3 browser_check.py BASE_URL LISTED_ADDRESS SCREENSHOT_DIR
@@ -58,6 +59,25 @@ with sync_playwright() as p:
         heading = page.locator("h1").inner_text()
         check(heading in ("Thank you, your report is recorded", "Cảm ơn bạn, báo cáo đã được ghi nhận"), f"{lang}: report recorded: {heading!r}")
         page.screenshot(path=f"{shots}/report-done-{lang}.png", full_page=True)
+        # A mail admin asks for removal from the listed address's page, then opens the
+        # private status link.
+        page.goto(base + "/lookup/" + listed)
+        page.get_by_role("link", name="Ask for removal" if lang == "en" else "Yêu cầu gỡ khỏi danh sách").click()
+        page.wait_for_load_state()
+        check(page.locator("#key").input_value() == listed, f"{lang}: the delisting form has the key")
+        page.locator("#reason").fill("The open relay was closed on 2 December.")
+        page.locator("#contact").fill("admin@example.net")
+        page.screenshot(path=f"{shots}/delisting-form-{lang}.png", full_page=True)
+        page.get_by_role("button", name="Send the request" if lang == "en" else "Gửi yêu cầu").click()
+        page.wait_for_load_state()
+        links = page.locator("a[href^='/delisting/']")
+        check(links.count() == 1, f"{lang}: the private status link is given")
+        page.screenshot(path=f"{shots}/delisting-created-{lang}.png", full_page=True)
+        if links.count() == 1:
+            links.first.click()
+            page.wait_for_load_state()
+            check("The open relay was closed" in page.content(), f"{lang}: the status page shows the request")
+            page.screenshot(path=f"{shots}/delisting-status-{lang}.png", full_page=True)
         context.close()
     browser.close()
 
