@@ -1,4 +1,5 @@
-# make run: install system packages, build, serve the sample datasets on 127.0.0.1:5300.
+# make run: install system packages, build, start the whole product (Tools/run: a demo store on
+# first run, DNS on 127.0.0.1:5300, the API and the portal on 127.0.0.1:8053).
 # make test: install system packages, build the tests once, run them.
 SWIFT ?= swift
 CONFIG ?= debug
@@ -15,10 +16,7 @@ release: setup
 	$(SWIFT) build -c release --product thurac
 
 run: build
-	$(SWIFT) run thurac serve --listen 127.0.0.1:5300 \
-	  --zone bl.example:ip4set:Zones/samples/bl.ip4set \
-	  --zone bl.example:ip6trie:Zones/samples/bl.ip6trie \
-	  --zone dbl.example:dnset:Zones/samples/dbl.dnset
+	./Tools/run
 
 test: setup
 	$(SWIFT) build --build-tests
