@@ -48,6 +48,7 @@ public struct Portal: WebPages {
         router.get("/lookup") { request, _ in try self.lookupForm(request) }
         router.get("/lookup/:key") { request, context in try await self.lookup(request, key: context.parameters.get("key") ?? "") }
         router.get("/report") { request, _ in try self.reportForm(request) }
+        router.get("/stats") { request, _ in try await self.stats(request) }
         router.post("/report") { request, context in try await self.submitReport(request, context) }
         router.get("/delisting") { request, _ in try self.delistingForm(request) }
         router.post("/delisting") { request, context in try await self.submitDelisting(request, context) }

@@ -169,6 +169,46 @@ struct PortalPagesTests {
         #expect(answered.body.contains("accepted: the address is removed") && answered.body.contains("thanks, removed"), "\(answered.body)")
     }
 
+    /// The statistics page's charts plot the store's figures: the last day's listings equal the
+    /// listings published now and the weekly reports add up to the reports received, as
+    /// `GET /v1/stats` counts them; every bar's height is its value on the chart's scale.
+    @Test func theChartsPlotTheStoresFigures() throws {
+        let env = try APITests.Env()
+        defer { env.server.stop() }
+        let isp1 = try #require(env.tokens["isp1"])
+        #expect(try APITests.call(env, "POST", "/v1/feeds/isp1", token: isp1, body: "198.51.100.1\n198.51.100.2\nspam.example\n").status == 200)
+        let report = #"{"key": "203.0.113.9", "category": "fraud", "reason": "phishing"}"#
+        #expect(try APITests.call(env, "POST", "/v1/reports", body: report, contentType: "application/json", from: "127.0.0.71").status == 200)
+        let since = ISO8601DateFormatter().string(from: Date().addingTimeInterval(-84 * 86400))
+        let figures = try APITests.call(env, "GET", "/v1/stats?since=\(since)").json
+        let current = (figures["listings"] as? [[String: Any]] ?? []).reduce(0) { $0 + ($1["current"] as? Int ?? 0) }
+        let received = (figures["reports"] as? [[String: Any]] ?? []).reduce(0) { $0 + ($1["reports"] as? Int ?? 0) }
+        #expect(current == 3 && received == 4, "\(figures)")
+
+        let page = try APITests.call(env, "GET", "/stats?lang=en")
+        Self.html(page, "statistics")
+        let charts = page.body.components(separatedBy: "<svg").dropFirst().map { $0.components(separatedBy: "</svg>")[0] }
+        try #require(charts.count == 2, "two charts")
+        struct Segment { let period: String, part: String, value: Int, height: Double }
+        func segments(_ svg: String) -> [Segment] {
+            svg.matches(of: /height="([\d.]+)" fill="#[0-9a-f]+" data-period="([^"]+)" data-part="([a-z]+)" data-value="(\d+)"/).map {
+                Segment(period: String($0.2), part: String($0.3), value: Int($0.4)!, height: Double($0.1)!)
+            }
+        }
+        let listings = segments(charts[0]), reports = segments(charts[1])
+        let lastDay = listings.map(\.period).max() ?? ""
+        #expect(listings.filter { $0.period == lastDay }.reduce(0) { $0 + $1.value } == current, "\(listings)")
+        #expect(Set(listings.filter { $0.period == lastDay }.map(\.part)) == ["spam"])
+        #expect(reports.reduce(0) { $0 + $1.value } == received, "\(reports)")
+        #expect(Set(reports.map(\.part)) == ["isp", "public"])
+        for (svg, segs) in zip(charts, [listings, reports]) {
+            let top = Double(try #require(svg.firstMatch(of: /data-scale-top="(\d+)"/)).1)!
+            for s in segs { #expect(abs(s.height - Double(s.value) * 200 / top) < 0.11, "\(s.period) \(s.part): \(s.height) for \(s.value) of \(top)") }
+        }
+        #expect(page.body.contains("Reports received each week, by source"), "the charts' titles in the page's language")
+        #expect(try APITests.call(env, "GET", "/stats").body.contains("Báo cáo nhận được mỗi tuần"))
+    }
+
     /// A citizen in a real headless Chromium (Debian's, driven by Playwright, JavaScript off)
     /// looks up a listed address, an unlisted one and a domain through the search box, in both
     /// languages; screenshots go to .build/artifacts/portal.
@@ -185,7 +225,7 @@ struct PortalPagesTests {
         #expect(r.status == 0, "\(r.out) \(r.err)")
         for page in [
             "home-vi", "home-en", "lookup-listed-vi", "lookup-listed-en", "lookup-unlisted-en", "lookup-domain-vi", "report-form-vi", "report-done-en",
-            "delisting-form-en", "delisting-created-vi", "delisting-status-en",
+            "delisting-form-en", "delisting-created-vi", "delisting-status-en", "stats-vi", "stats-en",
         ] {
             #expect(FileManager.default.fileExists(atPath: "\(shots)/\(page).png"), "\(page).png")
         }

@@ -59,6 +59,9 @@ with sync_playwright() as p:
         heading = page.locator("h1").inner_text()
         check(heading in ("Thank you, your report is recorded", "Cảm ơn bạn, báo cáo đã được ghi nhận"), f"{lang}: report recorded: {heading!r}")
         page.screenshot(path=f"{shots}/report-done-{lang}.png", full_page=True)
+        page.goto(base + "/stats")
+        check(page.locator("svg.chart").count() == 2, f"{lang}: two charts on the statistics page")
+        page.screenshot(path=f"{shots}/stats-{lang}.png", full_page=True)
         # A mail admin asks for removal from the listed address's page, then opens the
         # private status link.
         page.goto(base + "/lookup/" + listed)

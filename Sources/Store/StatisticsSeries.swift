@@ -1,0 +1,69 @@
+import GRDB
+
+/// The figures of the portal's statistics page over time (directive item 4h): reports received
+/// per week by source kind, listings published per day by category, and how delisting requests
+/// were answered.
+public struct StatisticsSeries: Sendable, Equatable {
+    /// One period (a week or a day) from `start`, with a count per part (a kind, a category).
+    public struct Period: Sendable, Equatable {
+        public var start: Int
+        public var counts: [String: Int]
+        public var total: Int { counts.values.reduce(0, +) }
+    }
+
+    public var reportsPerWeek: [Period]
+    /// Listings published at the end of each day (a listing counts from its first report to its
+    /// expiry or delisting).
+    public var listingsPerDay: [Period]
+    public var delistingRequests: Int
+    public var delistingAnswered: Int
+    /// The median time from a request to its answer, in seconds (nil: none answered).
+    public var delistingMedianAnswer: Int?
+}
+
+extension ListingStore {
+    public func series(now: Int, weeks: Int = 12, days: Int = 30) throws -> StatisticsSeries {
+        let day = 86400
+        let today = now - now % day
+        return try pool.read { db in
+            // Weeks end today: the last one is the seven days up to tomorrow's midnight.
+            let firstWeek = today + day - weeks * 7 * day
+            var perWeek = (0..<weeks).map { StatisticsSeries.Period(start: firstWeek + $0 * 7 * day, counts: [:]) }
+            for r in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT (report.receivedAt - ?1) / ?2 AS week, source.kind AS kind, count(*) AS n FROM report
+                    JOIN source ON source.id = report.sourceId
+                    WHERE report.receivedAt >= ?1 AND report.receivedAt < ?3 GROUP BY week, kind
+                    """, arguments: [firstWeek, 7 * day, today + day])
+            {
+                let w: Int = r["week"]
+                guard w >= 0 && w < weeks else { continue }
+                perWeek[w].counts[r["kind"], default: 0] += r["n"]
+            }
+
+            let firstDay = today - (days - 1) * day
+            var perDay = (0..<days).map { StatisticsSeries.Period(start: firstDay + $0 * day, counts: [:]) }
+            var delistedAt: [String: Int] = [:]
+            for r in try Row.fetchAll(db, sql: "SELECT key, max(delistedAt) AS at FROM delisting GROUP BY key") {
+                delistedAt[r["key"] as String] = r["at"] as Int
+            }
+            for r in try Row.fetchAll(db, sql: "SELECT key, category, state, firstSeen, expiresAt FROM listing WHERE state != 'pending'") {
+                let start: Int = r["firstSeen"]
+                var end: Int? = r["expiresAt"]
+                let key: String = r["key"]
+                if r["state"] == "delisted", let d = delistedAt[key] { end = min(end ?? d, d) }
+                for i in 0..<days {
+                    let endOfDay = perDay[i].start + day
+                    if start < endOfDay && (end.map { $0 >= endOfDay } ?? true) { perDay[i].counts[r["category"], default: 0] += 1 }
+                }
+            }
+
+            let requests = try Row.fetchAll(db, sql: "SELECT createdAt, decidedAt FROM delistingRequest")
+            let waits = requests.compactMap { r -> Int? in (r["decidedAt"] as Int?).map { $0 - (r["createdAt"] as Int) } }.sorted()
+            return StatisticsSeries(
+                reportsPerWeek: perWeek, listingsPerDay: perDay, delistingRequests: requests.count, delistingAnswered: waits.count,
+                delistingMedianAnswer: waits.isEmpty ? nil : waits[waits.count / 2])
+        }
+    }
+}
