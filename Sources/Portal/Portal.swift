@@ -20,6 +20,7 @@ public struct Portal: WebPages {
     let templates: MustacheLibrary
     let strings: [Language: Strings]
     let stylesheet: [UInt8]
+    let loginLimiter = LoginLimiter()
 
     public init(
         store: ListingStore, config: ThuracConfig, api: APIServer, clock: @escaping @Sendable () -> Int = { Int(Date().timeIntervalSince1970) }
@@ -54,6 +55,16 @@ public struct Portal: WebPages {
         router.post("/delisting") { request, context in try await self.submitDelisting(request, context) }
         router.get("/delisting/:id/:link") { request, context in
             try await self.delistingStatus(request, id: context.parameters.get("id") ?? "", link: context.parameters.get("link") ?? "")
+        }
+        router.get("/operator/login") { request, _ in try self.loginPage(request) }
+        router.post("/operator/login") { request, context in try await self.login(request, context) }
+        router.post("/operator/logout") { request, _ in try await self.logout(request) }
+        router.get("/operator") { request, _ in try await self.dashboard(request) }
+        router.post("/operator/requests/:id/accept") { request, context in
+            try await self.decide(request, id: context.parameters.get("id") ?? "", accept: true)
+        }
+        router.post("/operator/requests/:id/reject") { request, context in
+            try await self.decide(request, id: context.parameters.get("id") ?? "", accept: false)
         }
         router.get("/static/portal.css") { _, _ in
             Response(

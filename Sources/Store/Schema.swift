@@ -159,6 +159,18 @@ enum Schema {
             // `/delisting/{id}/{secret}`); null for requests made without one.
             try db.execute(sql: "ALTER TABLE delistingRequest ADD COLUMN linkHash TEXT")
         }
+        m.registerMigration("v9: operator accounts and sessions") { db in
+            // The portal's operator console: accounts (bcrypt hashes) and their sessions (the
+            // SHA-256 of the cookie's value: a copy of the store lets nobody sign in).
+            try db.execute(
+                sql: """
+                    CREATE TABLE operatorAccount (
+                      name TEXT PRIMARY KEY, passwordHash TEXT NOT NULL, createdAt INTEGER NOT NULL);
+                    CREATE TABLE operatorSession (
+                      idHash TEXT PRIMARY KEY, name TEXT NOT NULL REFERENCES operatorAccount(name) ON DELETE CASCADE,
+                      createdAt INTEGER NOT NULL, lastSeen INTEGER NOT NULL);
+                    """)
+        }
         return m
     }
 }

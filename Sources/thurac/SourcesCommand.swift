@@ -120,8 +120,13 @@ struct SourcesCommand: ParsableCommand {
 }
 
 /// Who an operator action is attributed to in the audit log.
+/// Who a command line action is by in the audit log: the system user who ran it (the one
+/// behind sudo), from the password database when the environment does not say.
 func actorName() -> String {
-    "operator:" + (ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"] ?? "unknown")
+    let env = ProcessInfo.processInfo.environment
+    if let user = env["SUDO_USER"] ?? env["USER"], !user.isEmpty { return "operator:" + user }
+    if let pw = getpwuid(geteuid()), let name = pw.pointee.pw_name { return "operator:" + String(cString: name) }
+    return "operator:uid-\(geteuid())"
 }
 
 func isoTime(_ t: Int) -> String { ISOTime.format(t) }

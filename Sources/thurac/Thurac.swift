@@ -21,7 +21,7 @@ struct Thurac: ParsableCommand {
         subcommands: [
             Serve.self, RbldnsdCompat.self, SourcesCommand.self, IngestCommand.self, ExpireCommand.self, AllowCommand.self,
             DelistCommand.self, RestoreCommand.self, LookupCommand.self, DumpCommand.self, ReportCommand.self, RequestsCommand.self, IntakeCommand.self,
-            MessagesCommand.self,
+            MessagesCommand.self, OperatorsCommand.self,
         ]
     )
 
