@@ -105,16 +105,17 @@ extension Portal {
         return r
     }
 
-    /// Accepts (the key is delisted with the configured grace) or rejects a request, as the
-    /// signed-in operator.
-    func decide(_ request: Request, id text: String, accept: Bool) async throws -> Response {
+    /// Accepts (`decision=accept`: the key is delisted with the configured grace) or rejects
+    /// (`decision=reject`) a request, as the signed-in operator.
+    func decide(_ request: Request, id text: String) async throws -> Response {
         let v = View(request, self)
         guard let name = try await signedIn(request) else { return Self.redirect(to: "/operator/login\(v.query)") }
         guard let fields = await Self.form(request), FormToken.matches(request, fields) else {
             return try page("message", status: .forbidden, title: v.t["operator_title"], view: v, ["problem": v.t["form_expired"]])
         }
         let answer = (fields["answer"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        guard let id = Int64(text), !answer.isEmpty else {
+        let accept = fields["decision"] == "accept"
+        guard let id = Int64(text), !answer.isEmpty, accept || fields["decision"] == "reject" else {
             return try page("message", status: .badRequest, title: v.t["operator_title"], view: v, ["problem": v.t["operator_answer_required"]])
         }
         let (store, now, grace) = (self.store, clock(), config.delistingGrace)

@@ -60,12 +60,7 @@ public struct Portal: WebPages {
         router.post("/operator/login") { request, context in try await self.login(request, context) }
         router.post("/operator/logout") { request, _ in try await self.logout(request) }
         router.get("/operator") { request, _ in try await self.dashboard(request) }
-        router.post("/operator/requests/:id/accept") { request, context in
-            try await self.decide(request, id: context.parameters.get("id") ?? "", accept: true)
-        }
-        router.post("/operator/requests/:id/reject") { request, context in
-            try await self.decide(request, id: context.parameters.get("id") ?? "", accept: false)
-        }
+        router.post("/operator/requests/:id") { request, context in try await self.decide(request, id: context.parameters.get("id") ?? "") }
         router.get("/static/portal.css") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=3600"],

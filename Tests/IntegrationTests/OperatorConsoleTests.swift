@@ -56,10 +56,11 @@ struct OperatorConsoleTests {
         #expect(dashboard.body.contains("admin@example.net") && dashboard.body.contains("relay fixed") && dashboard.body.contains("(listed)"))
 
         // Accepting needs the token; with it the key leaves DNS and the audit log names alice.
-        let forged = try post("/operator/requests/\(id)/accept", "answer=ok", session: session, csrf: false)
+        let forged = try post("/operator/requests/\(id)", "answer=ok&decision=accept", session: session, csrf: false)
         #expect(forged.status == 403)
         #expect(try CLITests.thurac(["requests", "list", "--config", env.config]).out.contains("open"), "still open")
-        let accepted = try post("/operator/requests/\(id)/accept?lang=en", "answer=thanks%2C+removed", session: session)
+        #expect(try post("/operator/requests/\(id)", "answer=ok&decision=maybe", session: session).status == 400, "accept or reject")
+        let accepted = try post("/operator/requests/\(id)?lang=en", "answer=thanks%2C+removed&decision=accept", session: session)
         #expect(accepted.status == 303 && accepted.headers["location"] == "/operator?lang=en", "\(accepted.status) \(accepted.body)")
         #expect(eventually { !APITests.listed(env, "198.51.100.99") }, "removed from DNS")
         let audit = try CLITests.run("/usr/bin/python3", ["-c", "import sqlite3,sys; print('\\n'.join('|'.join(map(str, r)) for r in sqlite3.connect(sys.argv[1]).execute('SELECT actor, action, subject FROM audit')))", env.dir + "/thurac.db"])

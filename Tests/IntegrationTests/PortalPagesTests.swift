@@ -211,21 +211,25 @@ struct PortalPagesTests {
 
     /// A citizen in a real headless Chromium (Debian's, driven by Playwright, JavaScript off)
     /// looks up a listed address, an unlisted one and a domain through the search box, in both
-    /// languages; screenshots go to .build/artifacts/portal.
+    /// languages; an operator then signs in and accepts a removal request, and the address stops
+    /// being answered over DNS; screenshots go to .build/artifacts/portal.
     @Test func aCitizenLooksUpInChromium() throws {
         let env = try APITests.Env()
         defer { env.server.stop() }
         let isp1 = try #require(env.tokens["isp1"])
         #expect(try APITests.call(env, "POST", "/v1/feeds/isp1", token: isp1, body: "198.51.100.9 open relay\n").status == 200)
+        let add = try CLITests.run("/bin/sh", ["-c", "echo 'correct horse battery' | \"$0\" operators add alice --config \"$1\"", thuracBinary, env.config])
+        #expect(add.status == 0, "\(add.err)")
         let shots = APITests.repo.appendingPathComponent(".build/artifacts/portal").path
         let r = try CLITests.run(
             "/usr/bin/env",
             ["python3", APITests.repo.appendingPathComponent("Tests/IntegrationTests/Portal/browser_check.py").path,
-             "http://127.0.0.1:\(env.http)", "198.51.100.9", shots])
+             "http://127.0.0.1:\(env.http)", "198.51.100.9", shots, "\(env.server.port)", "alice", "correct horse battery"])
         #expect(r.status == 0, "\(r.out) \(r.err)")
         for page in [
             "home-vi", "home-en", "lookup-listed-vi", "lookup-listed-en", "lookup-unlisted-en", "lookup-domain-vi", "report-form-vi", "report-done-en",
             "delisting-form-en", "delisting-created-vi", "delisting-status-en", "stats-vi", "stats-en",
+            "operator-login-en", "operator-dashboard-en", "delisting-answered-en",
         ] {
             #expect(FileManager.default.fileExists(atPath: "\(shots)/\(page).png"), "\(page).png")
         }

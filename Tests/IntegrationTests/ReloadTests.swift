@@ -97,6 +97,8 @@ struct ReloadTests {
         let d = try #require(Decoded(try DNSClient.query("1.2.3.10.c.test", type: 1, port: port)))
         #expect(d.aSet == ["127.0.0.2"])
         #expect(d.answers.first?.contains("\t300\tIN\tA\t") == true, "-t sets the default TTL: \(d.answers)")
+        // The pid file is written once the sockets are bound, just after the line the harness waits for.
+        #expect(eventually { FileManager.default.fileExists(atPath: pid) })
         let pidText = try String(contentsOfFile: pid, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(Int32(pidText) == server.process.processIdentifier)
         #expect(eventually { ((try? String(contentsOfFile: queryLog, encoding: .utf8)) ?? "").contains("1.2.3.10.c.test A IN: NOERROR/1/") })

@@ -4,14 +4,18 @@ reports an address through the form and asks for a listed one's removal, opening
 status link, in Vietnamese and in English. Checks what a person sees (headings, the language, labels) and
 saves screenshots of each page into the directory given.
 
-    python3 browser_check.py BASE_URL LISTED_ADDRESS SCREENSHOT_DIR
+    python3 browser_check.py BASE_URL LISTED_ADDRESS SCREENSHOT_DIR DNS_PORT OPERATOR PASSWORD
+Then an operator signs in, sees the English request in the queue and accepts it: the address
+stops being answered over DNS (asked with dig) and the requester's page shows the answer.
 Exit status 0 when every check holds; each failure is printed."""
 import os
+import subprocess
 import sys
+import time
 
 from playwright.sync_api import sync_playwright
 
-base, listed, shots = sys.argv[1], sys.argv[2], sys.argv[3]
+base, listed, shots, dns_port, operator, password = sys.argv[1:7]
 os.makedirs(shots, exist_ok=True)
 failures = []
 
@@ -81,7 +85,43 @@ with sync_playwright() as p:
             page.wait_for_load_state()
             check("The open relay was closed" in page.content(), f"{lang}: the status page shows the request")
             page.screenshot(path=f"{shots}/delisting-status-{lang}.png", full_page=True)
+            status_link = page.url
         context.close()
+
+    def answered_in_dns():
+        name = ".".join(reversed(listed.split("."))) + ".bl.ninhthuan.gov.vn"
+        out = subprocess.run(["dig", "+short", "-p", dns_port, "@127.0.0.1", name, "A"], capture_output=True, text=True).stdout
+        return out.strip() != ""
+
+    # The operator: signs in, finds the request of the English status link, accepts it.
+    check(answered_in_dns(), "the address is answered before the decision")
+    context = browser.new_context(java_script_enabled=False, locale="en", extra_http_headers={"Accept-Language": "en"},
+                                  viewport={"width": 1000, "height": 760})
+    page = context.new_page()
+    page.goto(base + "/operator")
+    check("/operator/login" in page.url, "the console asks for a sign-in first")
+    page.get_by_label("Account name").fill(operator)
+    page.get_by_label("Password").fill(password)
+    page.screenshot(path=f"{shots}/operator-login-en.png", full_page=True)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+    request_id = status_link.split("/delisting/")[1].split("/")[0]
+    check(page.locator(f"#request-{request_id}").count() == 1, f"the queue shows request {request_id}")
+    page.screenshot(path=f"{shots}/operator-dashboard-en.png", full_page=True)
+    page.locator(f"#answer-{request_id}").fill("Thank you: the relay is closed, the address is removed.")
+    page.locator(f"form[action^='/operator/requests/{request_id}'] button[value='accept']").click()
+    page.wait_for_load_state()
+    gone = False
+    for _ in range(50):
+        if not answered_in_dns():
+            gone = True
+            break
+        time.sleep(0.1)
+    check(gone, "the address stops being answered over DNS")
+    page.goto(status_link)
+    check("Thank you: the relay is closed" in page.content() and "accepted" in page.content(), "the requester reads the answer")
+    page.screenshot(path=f"{shots}/delisting-answered-en.png", full_page=True)
+    context.close()
     browser.close()
 
 sys.exit(1 if failures else 0)
