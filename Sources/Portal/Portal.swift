@@ -92,7 +92,9 @@ public struct Portal: WebPages {
             language = choice.language
             explicit = choice.explicit
             t = portal.strings[choice.language]!
-            path = request.uri.path
+            // Links are built on it: "//host/..." would lead off the site (a 404 page's language link).
+            let p = request.uri.path
+            path = p.hasPrefix("/") && !p.hasPrefix("//") && !p.hasPrefix("/\\") ? p : "/"
         }
 
         /// `?lang=..` when the visitor chose the language in the URL, so links keep it.

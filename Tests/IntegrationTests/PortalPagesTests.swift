@@ -70,6 +70,8 @@ struct PortalPagesTests {
         let missing = try APITests.call(env, "GET", "/no/such/page?lang=en", headers: ["Accept: text/html,application/xhtml+xml,*/*;q=0.8"])
         Self.html(missing, "an unknown page", status: 404)
         #expect(missing.body.contains("No such page"))
+        let offsite = try APITests.call(env, "GET", "//evil.example/x", headers: ["Accept: text/html"])
+        #expect(!offsite.body.contains("href=\"//evil.example"), "no link off the site: \(offsite.body)")
         let api = try APITests.call(env, "GET", "/v1/no-such")
         #expect(api.status == 404 && api.headers["content-type"] == "application/json" && api.json["error"] is String)
         let script = try APITests.call(env, "GET", "/no/such/page")
