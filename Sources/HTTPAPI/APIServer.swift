@@ -107,7 +107,9 @@ public struct APIServer: Sendable {
     }
 
     func openAPI() throws -> Response {
-        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml"), let data = try? Data(contentsOf: url) else {
+        guard let dir = InstalledResources.directory("thurac_HTTPAPI"),
+            let data = try? Data(contentsOf: dir.appendingPathComponent("openapi.yaml"))
+        else {
             return try APIError(.internalServerError, "the OpenAPI document is not installed beside the binary").response()
         }
         return Response(

@@ -29,10 +29,8 @@ public enum Language: String, CaseIterable, Sendable {
 struct Strings: Sendable {
     let table: [String: String]
 
-    static func load(_ language: Language) throws -> Strings {
-        guard let url = Bundle.module.url(forResource: language.rawValue, withExtension: "json", subdirectory: "locales") else {
-            throw PortalError("the portal's \(language.rawValue).json is not installed beside the binary")
-        }
+    static func load(_ language: Language, from directory: URL) throws -> Strings {
+        let url = directory.appendingPathComponent("\(language.rawValue).json")
         return Strings(table: try JSONDecoder().decode([String: String].self, from: Data(contentsOf: url)))
     }
 

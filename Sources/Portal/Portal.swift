@@ -29,9 +29,11 @@ public struct Portal: WebPages {
         self.config = config
         self.api = api
         self.clock = clock
-        guard let dir = Bundle.module.url(forResource: "templates", withExtension: nil),
-            let css = Bundle.module.url(forResource: "portal", withExtension: "css", subdirectory: "static")
-        else { throw PortalError("the portal's templates are not installed beside the binary") }
+        guard let resources = InstalledResources.directory("thurac_Portal") else {
+            throw PortalError("its templates are not installed beside the binary (thurac_Portal.resources)")
+        }
+        let dir = resources.appendingPathComponent("templates")
+        let css = resources.appendingPathComponent("static/portal.css")
         var library = MustacheLibrary()
         for file in try FileManager.default.contentsOfDirectory(atPath: dir.path) where file.hasSuffix(".mustache") {
             let text = try String(contentsOf: dir.appendingPathComponent(file), encoding: .utf8)
@@ -39,7 +41,7 @@ public struct Portal: WebPages {
         }
         templates = library
         var s: [Language: Strings] = [:]
-        for l in Language.allCases { s[l] = try Strings.load(l) }
+        for l in Language.allCases { s[l] = try Strings.load(l, from: resources.appendingPathComponent("locales")) }
         strings = s
         stylesheet = Array(try Data(contentsOf: css))
     }

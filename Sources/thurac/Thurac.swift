@@ -176,8 +176,10 @@ struct Serve: ParsableCommand {
             var apiOptions = APIServer.Options()
             apiOptions.maxBody = max(1, httpMaxBody)
             let api = APIServer(store: store, config: settings, metrics: metrics, options: apiOptions, logger: logger)
-            let portal: Portal
-            do { portal = try Portal(store: store, config: settings, api: api) } catch { throw CommandFailure("\(error)") }
+            // Without its templates (a binary copied without its resources) the portal is off and
+            // said so; DNS and the API still run.
+            var portal: Portal? = nil
+            do { portal = try Portal(store: store, config: settings, api: api) } catch { logger.error("the web portal is off: \(error)") }
             let group = ServiceGroup(
                 services: [
                     DNSService(
@@ -186,8 +188,9 @@ struct Serve: ParsableCommand {
                             recorder.record()
                             transfers.stop()
                         }),
-                    api.application(host: httpEndpoint.host, port: Int(httpEndpoint.port), pages: portal) { [logger] port in
-                        logger.info("HTTP API listening on \(httpEndpoint.host) port \(port); the portal at http://\(httpEndpoint.host.contains(":") ? "[\(httpEndpoint.host)]" : httpEndpoint.host):\(port)/")
+                    api.application(host: httpEndpoint.host, port: Int(httpEndpoint.port), pages: portal) { [logger, portal] port in
+                        let host = httpEndpoint.host.contains(":") ? "[\(httpEndpoint.host)]" : httpEndpoint.host
+                        logger.info("HTTP API listening on \(httpEndpoint.host) port \(port)\(portal == nil ? "" : "; the portal at http://\(host):\(port)/")")
                     },
                 ], gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
             let done = DispatchSemaphore(value: 0)
