@@ -22,10 +22,9 @@ extension Portal {
     /// and nothing of it is read further.
     func submitReport(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let v = View(request, self)
-        guard let body = try? await request.body.collect(upTo: 64 << 10), let text = String(validating: body.readableBytesView, as: UTF8.self) else {
+        guard let fields = await Self.form(request) else {
             return try page("message", status: .contentTooLarge, title: v.t["report_title"], view: v, ["problem": v.t["form_too_large"]])
         }
-        let fields = FormFields(text)
         guard FormToken.matches(request, fields) else {
             return try page("message", status: .forbidden, title: v.t["report_title"], view: v, ["problem": v.t["form_expired"]])
         }
