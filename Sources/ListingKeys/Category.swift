@@ -57,4 +57,12 @@ public enum DurationText {
         default: throw KeyError("\(quoted(text)) is not a duration (write 90s, 30m, 12h, 7d or 2w)")
         }
     }
+
+    /// The largest whole unit of a duration up to days: 604800 is "7d", 90000 is "25h".
+    public static func text(_ seconds: Int) -> String {
+        for (unit, size) in [("d", 86400), ("h", 3600), ("m", 60)] where seconds >= size && seconds % size == 0 {
+            return "\(seconds / size)\(unit)"
+        }
+        return "\(seconds)s"
+    }
 }

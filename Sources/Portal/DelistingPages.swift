@@ -43,12 +43,10 @@ extension Portal {
             return try again(.serviceUnavailable, v.t["report_unavailable"])
         case .created(let id, let link):
             let path = "/delisting/\(id)/\(link)\(v.query)"
-            let host = request.head.authority
-            let proto = request.headers[HTTPField.Name("X-Forwarded-Proto")!] == "https" ? "https" : "http"
             return try page(
                 "message", status: .created, title: v.t.format("delisting_created_heading", String(id)), view: v,
                 ["heading": v.t.format("delisting_created_heading", String(id)), "text": v.t["delisting_created_text"], "link": path,
-                 "linkText": host.map { "\(proto)://\($0)\(path)" } ?? path])
+                 "linkText": Self.absolute(path, request)])
         }
     }
 
@@ -75,7 +73,7 @@ extension Portal {
     func delistingPage(
         _ request: Request, _ v: View, status: HTTPResponse.Status, key: String, reason: String, contact: String, problem: String?
     ) throws -> Response {
-        let token = FormToken.current(request, secure: request.headers[HTTPField.Name("X-Forwarded-Proto")!] == "https")
+        let token = FormToken.current(request, secure: Self.secure(request))
         var values: [String: Any] = ["csrf": token.value, "key": key, "reason": reason, "contact": contact]
         if let problem { values["problem"] = problem }
         var r = try page("delisting", status: status, title: v.t["delisting_title"], view: v, values)

@@ -21,6 +21,7 @@ public struct Portal: WebPages {
     let strings: [Language: Strings]
     let stylesheet: [UInt8]
     let loginLimiter = LoginLimiter()
+    let series = SeriesCache()
 
     public init(
         store: ListingStore, config: ThuracConfig, api: APIServer, clock: @escaping @Sendable () -> Int = { Int(Date().timeIntervalSince1970) }
@@ -63,6 +64,23 @@ public struct Portal: WebPages {
         router.post("/operator/logout") { request, _ in try await self.logout(request) }
         router.get("/operator") { request, _ in try await self.dashboard(request) }
         router.post("/operator/requests/:id") { request, context in try await self.decide(request, id: context.parameters.get("id") ?? "") }
+        router.get("/operator/reports") { request, _ in try await self.reviewQueue(request) }
+        router.post("/operator/reports") { request, _ in try await self.review(request) }
+        router.get("/operator/listings") { request, _ in try await self.listingsPage(request) }
+        router.post("/operator/listings") { request, _ in try await self.listByHand(request) }
+        router.post("/operator/listings/delist") { request, _ in try await self.delistByHand(request) }
+        router.post("/operator/listings/restore") { request, _ in try await self.restoreByHand(request) }
+        router.get("/operator/allowlist") { request, _ in try await self.allowlistPage(request) }
+        router.post("/operator/allowlist") { request, _ in try await self.allowKey(request) }
+        router.post("/operator/allowlist/remove") { request, _ in try await self.disallowKey(request) }
+        router.get("/operator/sources") { request, _ in try await self.sourcesPage(request) }
+        router.post("/operator/sources") { request, _ in try await self.addSource(request) }
+        router.post("/operator/sources/token") { request, _ in try await self.rotateSourceToken(request) }
+        router.post("/operator/sources/remove") { request, _ in try await self.removeSource(request) }
+        router.get("/operator/audit") { request, _ in try await self.auditPage(request) }
+        router.get("/operator/audit.csv") { request, _ in try await self.auditCSV(request) }
+        router.get("/operator/report") { request, _ in try await self.periodicReport(request) }
+        router.get("/operator/report.csv") { request, _ in try await self.periodicReportCSV(request) }
         router.get("/static/portal.css") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=3600"],

@@ -64,7 +64,7 @@ extension Portal {
     func reportPage(
         _ request: Request, _ v: View, status: HTTPResponse.Status, key: String, category: String, reason: String, evidence: String, problem: String?
     ) throws -> Response {
-        let token = FormToken.current(request, secure: request.headers[HTTPField.Name("X-Forwarded-Proto")!] == "https")
+        let token = FormToken.current(request, secure: Self.secure(request))
         var values: [String: Any] = [
             "csrf": token.value, "key": key, "reason": reason, "evidence": evidence,
             "categories": Self.reportable.map { c -> [String: Any] in

@@ -9,30 +9,38 @@ extension Portal {
     /// kind of source (12 weeks), and how delisting requests were answered; charts drawn as SVG.
     func stats(_ request: Request) async throws -> Response {
         let v = View(request, self)
-        let (store, now) = (self.store, clock())
-        let s = try await offLoop { try store.series(now: now) }
+        let s = try await series.current(store, now: clock(), weeks: 12, days: 30)
+        var values = seriesValues(s, v)
+        values["listingsNow"] = s.listingsPerDay.last?.total ?? 0
+        values["reportsWeeks"] = s.reportsPerWeek.reduce(0) { $0 + $1.total }
+        values["requests"] = s.delistingRequests
+        values["answered"] = s.delistingAnswered
+        values["median"] = s.delistingMedianAnswer.map { String(format: "%.1f", Double($0) / 3600) } ?? "—"
+        return try page("stats", title: v.t["stats_title"], view: v, values)
+    }
+
+    /// The two charts of a series (listings per day by category, reports per week by kind of
+    /// source) and the tables beside them, for the `series-charts` partial.
+    func seriesValues(_ s: StatisticsSeries, _ v: View) -> [String: Any] {
         let categories = Category.allCases.map { ($0.rawValue, v.t["category_\($0.rawValue)"]) }
         let kinds = ["agency", "isp", "public", "operator"].map { ($0, v.t["kind_\($0)"]) }
         func bars(_ periods: [StatisticsSeries.Period]) -> [BarChart.Bar] {
             periods.map { BarChart.Bar(label: Self.dayMonth($0.start), period: ISOTime.format($0.start), values: $0.counts) }
         }
-        let listings = BarChart(title: v.t["stats_listings_chart"], bars: bars(s.listingsPerDay), parts: categories, labelEvery: 5)
-        let reports = BarChart(title: v.t["stats_reports_chart"], bars: bars(s.reportsPerWeek), parts: kinds, labelEvery: 2)
+        let listings = BarChart(
+            title: v.t["stats_listings_chart"], bars: bars(s.listingsPerDay), parts: categories, labelEvery: max(1, s.listingsPerDay.count / 6))
+        let reports = BarChart(
+            title: v.t["stats_reports_chart"], bars: bars(s.reportsPerWeek), parts: kinds, labelEvery: max(1, s.reportsPerWeek.count / 6))
         func rows(_ periods: [StatisticsSeries.Period], _ parts: [(String, String)]) -> [[String: Any]] {
             periods.reversed().map { p in
                 ["label": Self.dayMonth(p.start), "cells": parts.map { ["value": p.counts[$0.0] ?? 0] }, "total": p.total]
             }
         }
-        var values: [String: Any] = [
-            "listingsNow": s.listingsPerDay.last?.total ?? 0,
-            "reportsWeeks": s.reportsPerWeek.reduce(0) { $0 + $1.total },
-            "requests": s.delistingRequests, "answered": s.delistingAnswered,
+        return [
             "listingsChart": listings.svg(), "reportsChart": reports.svg(),
             "categoryNames": categories.map { ["name": $0.1] }, "kindNames": kinds.map { ["name": $0.1] },
             "listingRows": rows(s.listingsPerDay, categories), "reportRows": rows(s.reportsPerWeek, kinds),
         ]
-        values["median"] = s.delistingMedianAnswer.map { String(format: "%.1f", Double($0) / 3600) } ?? "—"
-        return try page("stats", title: v.t["stats_title"], view: v, values)
     }
 
     /// "03/12" for 3 December (UTC).

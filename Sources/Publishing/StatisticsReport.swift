@@ -39,6 +39,20 @@ public struct StatisticsReport: Encodable, Sendable {
         queries = s.queries.map { Queries(zone: $0.zone, queries: $0.queries, listed: $0.listed, nxdomain: $0.nxdomain) }
     }
 
+    /// `thurac report --format csv`: one header, then a line per source and category, per
+    /// family and category, per zone (the console's download is the same file).
+    public func csv(spreadsheet: Bool = false) -> String {
+        var out = "section,name,kind_or_family,category,reports_or_added,expired,delisted,current,zones\n"
+        for r in reports { out += CSV.line(["reports", r.source, r.kind, r.category, "\(r.reports)", "", "", "", ""], spreadsheet: spreadsheet) }
+        for l in listings {
+            out += CSV.line(
+                ["listings", "", l.family, l.category, "\(l.added)", "\(l.expired)", "\(l.delisted)", "\(l.current)", l.zones.joined(separator: " ")],
+                spreadsheet: spreadsheet)
+        }
+        for z in queries { out += CSV.line(["queries", z.zone, "", "", "\(z.queries)", "\(z.listed)", "\(z.nxdomain)", "", ""], spreadsheet: spreadsheet) }
+        return out
+    }
+
     /// The zones of a role publish the keys of one family.
     public static func publishes(_ role: ZoneRole, _ family: ListingKey.Family) -> Bool {
         switch (role, family) {

@@ -112,7 +112,7 @@ public enum ZoneDump {
         let expires = row.expiresAt.map(ISOTime.format) ?? ""
         if format == .csv {
             let fields = [row.key, row.category, row.reason ?? "", first, last, expires, "\(row.reportCount)", row.sources.joined(separator: " ")]
-            out(fields.map(csvField).joined(separator: ",") + "\n")
+            out(CSV.line(fields))
         } else {
             var object: [String: Any] = [
                 "key": row.key, "category": row.category, "first_seen": first, "last_seen": last,
@@ -123,10 +123,6 @@ public enum ZoneDump {
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             out(String(decoding: data, as: UTF8.self) + "\n")
         }
-    }
-
-    static func csvField(_ s: String) -> String {
-        s.contains(",") || s.contains("\"") || s.contains("\n") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
     }
 
     static func dotted(_ a: UInt32) -> String { AddressText.ipv4(a) }

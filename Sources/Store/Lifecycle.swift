@@ -44,7 +44,7 @@ extension ListingStore {
     }
 
     /// The delisting inside a transaction of the caller's (a delisting request accepted).
-    static func delist(_ db: Database, _ key: KeySpec, reason: String, grace: Int, now: Int, actor: String) throws {
+    static func delist(_ db: Database, _ key: KeySpec, reason: String, grace: Int, now: Int, actor: String, action: String = "delist") throws {
         try db.execute(
             sql: "UPDATE listing SET state = 'delisted' WHERE key = ? AND state IN ('published', 'pending')",
             arguments: [key.description])
@@ -56,7 +56,7 @@ extension ListingStore {
                   delistedAt = excluded.delistedAt, graceUntil = excluded.graceUntil
                 """, arguments: [key.description, reason, actor, now, now + grace])
         try journal(db, now: now, key: key.description)
-        try audit(db, at: now, actor: actor, action: "delist", subject: key.description, detail: reason)
+        try audit(db, at: now, actor: actor, action: action, subject: key.description, detail: reason)
     }
 
     /// Brings back a delisted or expired listing kept in history (within the retention period).

@@ -32,12 +32,7 @@ struct ReportCommand: ParsableCommand {
         let report = StatisticsReport(stats, zones: try store.settings().zones)
         switch format {
         case "csv":
-            print("section,name,kind_or_family,category,reports_or_added,expired,delisted,current,zones")
-            for r in report.reports { print("reports,\(r.source),\(r.kind),\(r.category),\(r.reports),,,,") }
-            for l in report.listings {
-                print("listings,,\(l.family),\(l.category),\(l.added),\(l.expired),\(l.delisted),\(l.current),\(l.zones.joined(separator: " "))")
-            }
-            for z in report.queries { print("queries,\(z.zone),,,\(z.queries),\(z.listed),\(z.nxdomain),,") }
+            print(report.csv(), terminator: "")
         case "json":
             // The same document as `GET /v1/stats`.
             let encoder = JSONEncoder()

@@ -82,7 +82,7 @@ struct SourcesCommand: ParsableCommand {
             let reporters = sources.filter { $0.kind == .public }
             print("name\tkind\tttl\tcreated\tremoved")
             for src in sources where `public` || src.kind != .public {
-                let ttl = src.effectiveTTL.map { "\($0 / 86400)d" } ?? "none"
+                let ttl = src.effectiveTTL.map(DurationText.text) ?? "none"
                 print("\(src.name)\t\(src.kind.rawValue)\t\(ttl)\t\(isoTime(src.createdAt))\t\(src.removedAt.map(isoTime) ?? "-")")
             }
             if !`public`, let newest = reporters.map(\.createdAt).max() {

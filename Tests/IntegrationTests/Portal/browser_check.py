@@ -6,7 +6,9 @@ saves screenshots of each page into the directory given.
 
     python3 browser_check.py BASE_URL LISTED_ADDRESS SCREENSHOT_DIR DNS_PORT OPERATOR PASSWORD
 Then an operator signs in, sees the English request in the queue and accepts it: the address
-stops being answered over DNS (asked with dig) and the requester's page shows the answer.
+stops being answered over DNS (asked with dig) and the requester's page shows the answer; every
+console page is opened in both languages, and a citizen's pending report is confirmed in the
+review queue, after which DNS answers for it.
 Exit status 0 when every check holds; each failure is printed."""
 import os
 import subprocess
@@ -122,6 +124,52 @@ with sync_playwright() as p:
     check("Thank you: the relay is closed" in page.content() and "accepted" in page.content(), "the requester reads the answer")
     page.screenshot(path=f"{shots}/delisting-answered-en.png", full_page=True)
     context.close()
+
+    # Every console page in both languages: the language, a label on every field, a picture.
+    # In the review queue the citizen's pending report of 198.51.100.88 is confirmed: it is
+    # answered over DNS then.
+    def answered(address):
+        name = ".".join(reversed(address.split("."))) + ".bl.ninhthuan.gov.vn"
+        out = subprocess.run(["dig", "+short", "-p", dns_port, "@127.0.0.1", name, "A"], capture_output=True, text=True).stdout
+        return out.strip() != ""
+
+    for lang in ["vi", "en"]:
+        context = browser.new_context(java_script_enabled=False, locale=lang, extra_http_headers={"Accept-Language": lang},
+                                      viewport={"width": 1100, "height": 800})
+        page = context.new_page()
+        page.goto(base + "/operator/login")
+        page.locator("#username").fill(operator)
+        page.locator("#password").fill(password)
+        page.locator("form[action^='/operator/login'] button").click()
+        page.wait_for_load_state()
+        for path, name in [("/operator", "dashboard"), ("/operator/reports", "reports"), ("/operator/listings?q=198.51.100.", "listings"),
+                           ("/operator/allowlist", "allowlist"), ("/operator/sources", "sources"), ("/operator/audit", "audit"),
+                           ("/operator/report", "report")]:
+            page.goto(base + path)
+            check(page.locator("html").get_attribute("lang") == lang, f"{lang} {path}: lang")
+            check(page.locator("nav.console a[aria-current=page]").count() == 1, f"{lang} {path}: the menu marks the page")
+            for field in page.locator("input:not([type=hidden]), select, textarea").all():
+                fid = field.get_attribute("id")
+                check(fid is not None and page.locator(f"label[for='{fid}']").count() == 1, f"{lang} {path}: field {fid} has a label")
+            page.screenshot(path=f"{shots}/console-{name}-{lang}.png", full_page=True)
+        if lang == "en":
+            page.goto(base + "/operator/reports")
+            section = page.locator("section.request", has_text="198.51.100.88")
+            check(section.count() == 1, "the citizen's report waits in the queue")
+            if section.count() == 1:
+                section.get_by_label("Note (kept in the audit log; optional)").fill("seen in the Department's trap")
+                section.get_by_role("button", name="Confirm and publish").click()
+                page.wait_for_load_state()
+                check("Confirmed: the key is published" in page.content(), "the queue says it is confirmed")
+                published = False
+                for _ in range(50):
+                    if answered("198.51.100.88"):
+                        published = True
+                        break
+                    time.sleep(0.1)
+                check(published, "the confirmed address is answered over DNS")
+                page.screenshot(path=f"{shots}/console-confirmed-en.png", full_page=True)
+        context.close()
     browser.close()
 
 sys.exit(1 if failures else 0)

@@ -23,7 +23,14 @@ extension Portal {
         return try await offLoop { try store.operatorSession(id, now: now, idle: Self.sessionIdle) }
     }
 
+    /// Behind a TLS proxy that says so (docs/portal.md): cookies get Secure, links https.
     static func secure(_ request: Request) -> Bool { request.headers[HTTPField.Name("X-Forwarded-Proto")!] == "https" }
+
+    /// A path of this site as a full URL, as the visitor reached it (for links to copy).
+    static func absolute(_ path: String, _ request: Request) -> String {
+        guard let host = request.head.authority else { return path }
+        return "\(secure(request) ? "https" : "http")://\(host)\(path)"
+    }
 
     func loginPage(_ request: Request, status: HTTPResponse.Status = .ok, name: String = "", problem: String? = nil) throws -> Response {
         let v = View(request, self)
@@ -73,58 +80,6 @@ extension Portal {
         var r = Self.redirect(to: "/operator/login\(v.query)")
         r.setCookie(Cookie(name: Self.sessionCookie, value: "", maxAge: 0, path: "/operator", secure: Self.secure(request), httpOnly: true, sameSite: .strict))
         return r
-    }
-
-    /// The dashboard: what needs a decision now (open delisting requests, with the key's state).
-    func dashboard(_ request: Request) async throws -> Response {
-        let v = View(request, self)
-        guard let name = try await signedIn(request) else { return Self.redirect(to: "/operator/login\(v.query)") }
-        let (store, zones, now) = (self.store, config.zones, clock())
-        let open = try await offLoop { () -> [(ListingStore.DelistingRequest, Bool)] in
-            try store.delistingRequests(status: "open").map { r in
-                let listed = (try? KeySpec(parsing: r.key)).flatMap { try? KeyExplanation.explain($0, store: store, zones: zones, at: now).listed } ?? false
-                return (r, listed)
-            }
-        }
-        let token = FormToken.current(request, secure: Self.secure(request))
-        let values: [String: Any] = [
-            "operator": name, "csrf": token.value,
-            "requests": open.map { r, listed -> [String: Any] in
-                var row: [String: Any] = [
-                    "id": String(r.id), "key": r.key, "reason": r.reason, "created": Self.when(ISOTime.format(r.createdAt)),
-                    "state": listed ? v.t["operator_key_listed"] : v.t["operator_key_not_listed"],
-                    "lookupLink": "/lookup/\(Self.pathSegment(r.key))\(v.query)",
-                ]
-                if let c = r.contact { row["contact"] = c }
-                return row
-            },
-        ]
-        var r = try page("operator-dashboard", title: v.t["operator_title"], view: v, values)
-        if let cookie = token.setCookie { r.setCookie(cookie) }
-        r.headers[.cacheControl] = "no-store"
-        return r
-    }
-
-    /// Accepts (`decision=accept`: the key is delisted with the configured grace) or rejects
-    /// (`decision=reject`) a request, as the signed-in operator.
-    func decide(_ request: Request, id text: String) async throws -> Response {
-        let v = View(request, self)
-        guard let name = try await signedIn(request) else { return Self.redirect(to: "/operator/login\(v.query)") }
-        guard let fields = await Self.form(request), FormToken.matches(request, fields) else {
-            return try page("message", status: .forbidden, title: v.t["operator_title"], view: v, ["problem": v.t["form_expired"]])
-        }
-        let answer = (fields["answer"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        let accept = fields["decision"] == "accept"
-        guard let id = Int64(text), !answer.isEmpty, accept || fields["decision"] == "reject" else {
-            return try page("message", status: .badRequest, title: v.t["operator_title"], view: v, ["problem": v.t["operator_answer_required"]])
-        }
-        let (store, now, grace) = (self.store, clock(), config.delistingGrace)
-        do {
-            _ = try await offLoop { try store.decide(request: id, accept: accept, answer: answer, grace: grace, now: now, actor: "operator:\(name)") }
-        } catch let e as StoreError {
-            return try page("message", status: .conflict, title: v.t["operator_title"], view: v, ["problem": e.description])
-        }
-        return Self.redirect(to: "/operator\(v.query)")
     }
 
     /// A posted form's fields (at most 64 KiB of UTF-8), or nil.
