@@ -300,23 +300,37 @@ extension ListingStore {
         }
     }
 
-    /// Listing rows of wider keys that contain `key`: address ranges around an address or range
-    /// (ranges are a small part of a store: the scan reads only keys written as ranges), and
-    /// subtrees above a domain.
+    /// Listing rows of wider keys that contain `key`: the prefixes around an address or range
+    /// (each looked up by its text: a store's keys are canonical), the ranges around it (read
+    /// through a partial index that holds only keys written as ranges), and subtrees above a
+    /// domain. A 1.6 M-listing store answers in a few index reads, not a scan.
     public func covering(_ key: ListingKey) throws -> [ListingRow] {
         try pool.read { db in
             switch key {
-            case .ipv4, .ipv6:
-                var out: [ListingRow] = []
-                let rows = try Row.fetchCursor(
-                    db, sql: "SELECT * FROM listing WHERE key LIKE '%/%' OR key LIKE '%-%' ORDER BY key, category")
-                while let row = try rows.next() {
-                    let text: String = row["key"]
-                    guard let spec = try? KeySpec(parsing: text), spec.key != key else { continue }
-                    // `key` is inside `spec` when a cover made of `spec` covers it.
-                    if KeyCover([spec.key]).covers(key) { out.append(Self.listingRow(row)) }
+            case .ipv4(let first, let last):
+                var wider: [String] = []
+                for n in 0...32 {
+                    let mask: UInt32 = n == 0 ? 0 : ~0 << (32 - n)
+                    let k = ListingKey.ipv4(first: first & mask, last: (first & mask) | ~mask)
+                    guard (first & mask) | ~mask >= last, k != key else { continue }
+                    wider.append(k.description)
                 }
-                return out
+                var out = try Self.rows(db, keys: wider)
+                // The partial index `listing_ranges` answers this (its WHERE is this WHERE).
+                let ranges = try Row.fetchCursor(db, sql: "SELECT * FROM listing WHERE key GLOB '*[0-9]-[0-9]*'")
+                while let row = try ranges.next() {
+                    let text: String = row["key"]
+                    guard let spec = try? KeySpec(parsing: text), spec.key != key, KeyCover([spec.key]).covers(key) else { continue }
+                    out.append(Self.listingRow(row))
+                }
+                return out.sorted { ($0.key, $0.category) < ($1.key, $1.category) }
+            case .ipv6(let address, let length):
+                var wider: [String] = []
+                for n in 0..<length {
+                    let mask: UInt128 = n == 0 ? 0 : ~0 << (128 - n)
+                    wider.append(ListingKey.ipv6(address: address & mask, prefixLength: n).description)
+                }
+                return try Self.rows(db, keys: wider).sorted { ($0.key, $0.category) < ($1.key, $1.category) }
             case .domain(let name, _):
                 var out: [ListingRow] = []
                 var rest = Substring(name)
@@ -338,6 +352,17 @@ extension ListingStore {
                 return []
             }
         }
+    }
+}
+
+extension ListingStore {
+    /// The listing rows of these keys and of their exclusions (`!key`), by the primary key.
+    static func rows(_ db: Database, keys: [String]) throws -> [ListingRow] {
+        guard !keys.isEmpty else { return [] }
+        let all = keys + keys.map { "!" + $0 }
+        return try Row.fetchAll(
+            db, sql: "SELECT * FROM listing WHERE key IN (\(databaseQuestionMarks(count: all.count)))", arguments: StatementArguments(all)
+        ).map(listingRow)
     }
 }
 

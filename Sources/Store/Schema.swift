@@ -171,6 +171,10 @@ enum Schema {
                       createdAt INTEGER NOT NULL, lastSeen INTEGER NOT NULL);
                     """)
         }
+        m.registerMigration("v10: an index of the keys written as ranges") { db in
+            // `covering` reads the ranges around an address; without it, every listing.
+            try db.execute(sql: "CREATE INDEX listing_ranges ON listing (key) WHERE key GLOB '*[0-9]-[0-9]*'")
+        }
         return m
     }
 }

@@ -44,19 +44,31 @@ extension ListingStore {
 
             let firstDay = today - (days - 1) * day
             var perDay = (0..<days).map { StatisticsSeries.Period(start: firstDay + $0 * day, counts: [:]) }
-            var delistedAt: [String: Int] = [:]
-            for r in try Row.fetchAll(db, sql: "SELECT key, max(delistedAt) AS at FROM delisting GROUP BY key") {
-                delistedAt[r["key"] as String] = r["at"] as Int
-            }
-            for r in try Row.fetchAll(db, sql: "SELECT key, category, state, firstSeen, expiresAt FROM listing WHERE state != 'pending'") {
-                let start: Int = r["firstSeen"]
-                var end: Int? = r["expiresAt"]
-                let key: String = r["key"]
-                if r["state"] == "delisted", let d = delistedAt[key] { end = min(end ?? d, d) }
-                for i in 0..<days {
-                    let endOfDay = perDay[i].start + day
-                    if start < endOfDay && (end.map { $0 >= endOfDay } ?? true) { perDay[i].counts[r["category"], default: 0] += 1 }
-                }
+            // A listing counts at the end of day i (i from 0) while it started before that end
+            // and had not ended by it: from day s = (start - firstDay) / day, clamped to 0, to
+            // day e = (end - firstDay) / day - 1 (the last one when it has not ended). SQLite
+            // groups the listings by (category, s, e); each group is added to its days here.
+            // (It used to be a loop over every listing and day: 48 M steps for 1.6 M listings.)
+            for r in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT category, max(0, (firstSeen - ?1) / ?2) AS s,
+                      CASE WHEN e IS NULL THEN ?3 - 1 ELSE (e - ?1) / ?2 - 1 END AS n, count(*) AS c
+                    FROM (
+                      -- A delisted listing ended when it was delisted (or expired before); the
+                      -- delisting is looked up for those rows only.
+                      SELECT category, firstSeen, CASE WHEN state = 'delisted' THEN coalesce(
+                          min(coalesce(expiresAt, (SELECT delistedAt FROM delisting d WHERE d.key = listing.key)),
+                              (SELECT delistedAt FROM delisting d WHERE d.key = listing.key)), expiresAt)
+                        ELSE expiresAt END AS e
+                      FROM listing WHERE state != 'pending' AND firstSeen < ?1 + ?3 * ?2)
+                    WHERE n >= 0 GROUP BY category, s, n
+                    """, arguments: [firstDay, day, days])
+            {
+                let (category, first, last, count): (String, Int, Int, Int) = (r["category"], r["s"], r["n"], r["c"])
+                let upper = min(last, days - 1)
+                guard first <= upper else { continue }
+                for i in first...upper { perDay[i].counts[category, default: 0] += count }
             }
 
             let requests = try Row.fetchAll(db, sql: "SELECT createdAt, decidedAt FROM delistingRequest")

@@ -20,7 +20,9 @@ extension Portal {
                 }
                 return (open, try store.pendingKeys(limit: 5))
             }
-            let series = try await self.series.current(store, now: now, weeks: 5, days: 30)
+            // The series of /stats (one computation for both), its reports cut to five weeks.
+            var series = try await self.series.current(store, now: now, weeks: 12, days: 30)
+            series.reportsPerWeek = Array(series.reportsPerWeek.suffix(5))
             var values = seriesValues(series, v)
             values["requestCount"] = open.count
             values["pendingCount"] = pending.total
