@@ -50,33 +50,27 @@ extension ListingStore {
                     """, arguments: [since, now]
             ).map { Statistics.SourceFigures(source: $0["name"], kind: $0["kind"], category: $0["category"], reports: $0["n"]) }
 
-            var figures: [String: Statistics.FamilyFigures] = [:]
-            func bump(_ key: String, _ category: String, _ update: (inout Statistics.FamilyFigures) -> Void) {
-                guard let spec = try? KeySpec(parsing: key) else { return }
-                let id = "\(spec.key.family.rawValue)/\(category)"
-                var f = figures[id] ?? Statistics.FamilyFigures(
-                    family: spec.key.family, category: category, added: 0, expired: 0, delisted: 0, current: 0)
-                update(&f)
-                figures[id] = f
-            }
-            let rows = try Row.fetchAll(db, sql: "SELECT key, category, state, firstSeen, expiresAt FROM listing")
-            let delisted = Set(
-                try String.fetchAll(
-                    db, sql: "SELECT key FROM delisting WHERE delistedAt >= ? AND delistedAt <= ?", arguments: [since, now]))
-            for r in rows {
-                let key: String = r["key"]
-                let category: String = r["category"]
-                let state: String = r["state"]
-                let firstSeen: Int = r["firstSeen"]
-                let expiresAt: Int? = r["expiresAt"]
-                bump(key, category) { f in
-                    if firstSeen >= since && firstSeen <= now && state != "pending" { f.added += 1 }
-                    if let e = expiresAt, e >= since, e <= now, state == "published" || state == "expired" { f.expired += 1 }
-                    if state == "delisted" && delisted.contains(key) { f.delisted += 1 }
-                    if state == "published" && (expiresAt.map { $0 > now } ?? true) { f.current += 1 }
-                }
-            }
-            let listings = figures.values.sorted { ($0.family.rawValue, $0.category) < ($1.family.rawValue, $1.category) }
+            // One pass of SQLite over the listings, grouped by family and category. The family
+            // is read off the key's text as the parser decides it: an e-mail address has '@',
+            // an IPv6 key ':', a domain a letter (an all-digit name is never one); the rest are
+            // IPv4. (Parsing every key here took 8 s for 1.6 M listings.)
+            let listings = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT CASE WHEN instr(key, '@') > 0 THEN 'hashed-address' WHEN instr(key, ':') > 0 THEN 'address'
+                                WHEN key GLOB '*[A-Za-z]*' THEN 'domain' ELSE 'address' END AS family,
+                      category,
+                      sum(firstSeen >= ?1 AND firstSeen <= ?2 AND state != 'pending') AS added,
+                      sum(expiresAt IS NOT NULL AND expiresAt >= ?1 AND expiresAt <= ?2 AND state IN ('published', 'expired')) AS expired,
+                      sum(state = 'delisted' AND key IN (SELECT key FROM delisting WHERE delistedAt >= ?1 AND delistedAt <= ?2)) AS delisted,
+                      sum(state = 'published' AND (expiresAt IS NULL OR expiresAt > ?2)) AS current
+                    FROM listing GROUP BY family, category
+                    """, arguments: [since, now]
+            ).compactMap { r -> Statistics.FamilyFigures? in
+                guard let family = ListingKey.Family(rawValue: r["family"]) else { return nil }
+                return Statistics.FamilyFigures(
+                    family: family, category: r["category"], added: r["added"], expired: r["expired"], delisted: r["delisted"], current: r["current"])
+            }.sorted { ($0.family.rawValue, $0.category) < ($1.family.rawValue, $1.category) }
             let queries = try Row.fetchAll(
                 db,
                 sql: """

@@ -107,4 +107,16 @@ import Testing
             #expect(p.counts == expected, "day \(ISOTime.format(p.start))")
         }
     }
+
+    /// The period's figures per family, as the parser would class each key.
+    @Test func statisticsClassEveryKeyAsTheParserDoes() throws {
+        let keys = ["192.0.2.1", "192.0.2.0/24", "192.0.2.10-192.0.2.20", "!192.0.2.5", "2001:db8::/32", "2001:db8::1", "x1-2.example.net",
+                    "*.spam.example.net", "ab.cd", "user@mail.example.net"]
+        for k in keys { try report(k, "isp", at: t0) }
+        let s = try store.statistics(since: t0 - 10, now: t0 + 10)
+        var expected: [ListingKey.Family: Int] = [:]
+        for k in keys { expected[try KeySpec(parsing: k).key.family, default: 0] += 1 }
+        #expect(Dictionary(uniqueKeysWithValues: s.listings.map { ($0.family, $0.added) }) == expected)
+        #expect(s.listings.allSatisfy { $0.current == $0.added && $0.expired == 0 && $0.delisted == 0 })
+    }
 }
