@@ -110,6 +110,7 @@ let package = Package(
                 "Store", "Ingestion", "MailIntake", "Publishing", "ListingKeys", "ZoneConfig", "DNSTransport", "Listings",
                 "RateLimiting",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -90,7 +90,8 @@ public struct APIServer: Sendable {
         pages?.register(on: router)
         return Application(
             router: router, configuration: .init(address: .hostname(host, port: port), serverName: "thurac"),
-            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) }, logger: logger)
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
+            eventLoopGroupProvider: .shared(HTTPThreads.eventLoops), logger: logger)
     }
 
     // MARK: - endpoints

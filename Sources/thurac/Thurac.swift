@@ -194,7 +194,11 @@ struct Serve: ParsableCommand {
                     },
                 ], gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
             let done = DispatchSemaphore(value: 0)
-            Task {
+            // The HTTP side's async work (handlers, pages) at background priority: on Linux that
+            // is nice 10 for the threads that run it, as for its event loops and store work
+            // (HTTPAPI's HTTPThreads). DNS answers on its own threads at 0 and wins the CPU; a
+            // Task made here would run at user-initiated (nice -2), ahead of every query.
+            Task(priority: .background) {
                 do { try await group.run() } catch { logger.error("stopped: \(error)") }
                 done.signal()
             }
