@@ -85,6 +85,7 @@ public struct APIServer: Sendable {
         ] + delistingRoutes()
         let router = Router(context: APIRequestContext.self)
         // First, so that it wraps every route and the router's own "not found".
+        router.add(middleware: ForwardedClient(trusted: config.trustedProxies))
         router.add(middleware: JSONErrors(routes: routes, pages: pages))
         for r in routes { router.on(RouterPath(r.path), method: r.method, use: r.handler) }
         pages?.register(on: router)

@@ -13,6 +13,8 @@ import ZoneConfig
 public struct APIRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     public let remoteAddress: SocketAddress?
+    /// The client a trusted reverse proxy forwarded the request for (`ForwardedClient`).
+    public var forwardedFor: String?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
@@ -22,7 +24,7 @@ public struct APIRequestContext: RequestContext {
     /// Who the client is for public reports and their rate limit: its IPv4 address, or its
     /// IPv6 /64 (one site holds a whole /64: counting addresses would let it be many reporters).
     public var client: String {
-        guard let ip = remoteAddress?.ipAddress else { return "unknown" }
+        guard let ip = forwardedFor ?? remoteAddress?.ipAddress else { return "unknown" }
         if ip.hasPrefix("::ffff:") { return String(ip.dropFirst(7)) }
         if let spec = try? KeySpec(parsing: ip), case .ipv6(let a, _) = spec.key {
             return ListingKey.ipv6(address: a & (UInt128.max << 64), prefixLength: 64).description

@@ -20,6 +20,9 @@ public struct ThuracConfig: Sendable {
     public var database: String?
     public var dnsListen: [String] = ["127.0.0.1:5300"]
     public var httpListen = "127.0.0.1:8053"
+    /// Reverse proxies in front of the HTTP listener (`serve.trusted_proxies`): from them, the
+    /// client is the address their `X-Forwarded-For` names (rate limits, public reporters).
+    public var trustedProxies: [ClientPrefix] = []
     public var ttl: UInt32 = 2100
     public var negativeTTL: UInt32 = 300
     /// TSIG keys by name (`[transfer] keys`, a file in `tsig-keygen` format).
@@ -98,7 +101,12 @@ public struct ThuracConfig: Sendable {
             }
         }
         if let serve = try top.table("serve") {
-            try serve.only(["dns", "http", "ttl", "negative_ttl"])
+            try serve.only(["dns", "http", "ttl", "negative_ttl", "trusted_proxies"])
+            if let proxies = try serve.strings("trusted_proxies") {
+                c.trustedProxies = try proxies.map { p in
+                    do { return try ClientPrefix(parsing: p) } catch { throw ConfigError("serve.trusted_proxies: \(error)") }
+                }
+            }
             if let dns = try serve.strings("dns") { c.dnsListen = dns }
             if let http = try serve.string("http") { c.httpListen = http }
             if let t = try serve.duration("ttl") { c.ttl = UInt32(t) }

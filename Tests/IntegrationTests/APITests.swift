@@ -17,7 +17,8 @@ struct APITests {
         var tokens: [String: String] = [:]
         var server: ServerProcess!
 
-        init() throws {
+        /// `serve`: lines added to the configuration's [serve] table.
+        init(serve: String = "") throws {
             dir = FileManager.default.temporaryDirectory.appendingPathComponent("thurac-api-\(UUID().uuidString)").path
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             for z in ["bl", "dbl", "hbl", "wl"] {
@@ -28,6 +29,7 @@ struct APITests {
             toml = toml.replacingOccurrences(of: "path = \"var/thurac.db\"", with: "path = \"\(dir)/thurac.db\"")
             // The province's relays, for forwarded messages (docs/intake.md).
             toml += "\n[intake]\ntrusted_relays = [\"198.51.100.0/24\", \".vnpt.vn\"]\n"
+            if !serve.isEmpty { toml = toml.replacingOccurrences(of: "[serve]\n", with: "[serve]\n\(serve)\n") }
             config = dir + "/thurac.toml"
             try toml.write(toFile: config, atomically: true, encoding: .utf8)
             for (name, kind) in [("isp1", "isp"), ("isp2", "isp"), ("ops", "operator")] {

@@ -1,7 +1,8 @@
 """The portal in a real headless Chromium (Debian's), driven by Playwright, JavaScript off:
 a citizen looks up a listed address, an unlisted address and a domain through the search box,
 reports an address through the form and asks for a listed one's removal, opening its private
-status link, in Vietnamese and in English. Checks what a person sees (headings, the language, labels) and
+status link, in Vietnamese and in English; three citizens at three addresses (X-Forwarded-For
+from the trusted proxy) report one address and it is published in DNS. Checks what a person sees (headings, the language, labels) and
 saves screenshots of each page into the directory given.
 
     python3 browser_check.py BASE_URL LISTED_ADDRESS SCREENSHOT_DIR DNS_PORT OPERATOR PASSWORD
@@ -26,6 +27,20 @@ def check(ok, what):
     if not ok:
         failures.append(what)
         print("FAIL:", what)
+
+
+def answered(address):
+    name = ".".join(reversed(address.split("."))) + ".bl.ninhthuan.gov.vn"
+    out = subprocess.run(["dig", "+short", "-p", dns_port, "@127.0.0.1", name, "A"], capture_output=True, text=True).stdout
+    return out.strip() != ""
+
+
+def eventually(condition):
+    for _ in range(50):
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
 
 
 with sync_playwright() as p:
@@ -91,9 +106,27 @@ with sync_playwright() as p:
         context.close()
 
     def answered_in_dns():
-        name = ".".join(reversed(listed.split("."))) + ".bl.ninhthuan.gov.vn"
-        out = subprocess.run(["dig", "+short", "-p", dns_port, "@127.0.0.1", name, "A"], capture_output=True, text=True).stdout
-        return out.strip() != ""
+        return answered(listed)
+
+    # Three citizens, at three addresses (as the reverse proxy in front of the portal forwards
+    # them: X-Forwarded-For), report one address through the form: the third report publishes
+    # it in DNS (three distinct reporters).
+    for n, who in enumerate(["203.0.113.1", "203.0.113.2", "203.0.113.3"]):
+        context = browser.new_context(java_script_enabled=False, locale="en",
+                                      extra_http_headers={"Accept-Language": "en", "X-Forwarded-For": who})
+        page = context.new_page()
+        page.goto(base + "/report")
+        page.locator("#key").fill("198.51.100.77")
+        page.locator("#reason").fill("Spam to the province's schools")
+        page.get_by_role("button", name="Send the report").click()
+        page.wait_for_load_state()
+        if n < 2:
+            check(not answered("198.51.100.77"), f"after {n + 1} reporter(s) the address is not published yet")
+        else:
+            check("This address is now listed." in page.content(), "the third reporter reads that it is listed now")
+            check(eventually(lambda: answered("198.51.100.77")), "the third reporter's report publishes the address in DNS")
+            page.screenshot(path=f"{shots}/report-published-en.png", full_page=True)
+        context.close()
 
     # The operator: signs in, finds the request of the English status link, accepts it.
     check(answered_in_dns(), "the address is answered before the decision")
@@ -128,11 +161,6 @@ with sync_playwright() as p:
     # Every console page in both languages: the language, a label on every field, a picture.
     # In the review queue the citizen's pending report of 198.51.100.88 is confirmed: it is
     # answered over DNS then.
-    def answered(address):
-        name = ".".join(reversed(address.split("."))) + ".bl.ninhthuan.gov.vn"
-        out = subprocess.run(["dig", "+short", "-p", dns_port, "@127.0.0.1", name, "A"], capture_output=True, text=True).stdout
-        return out.strip() != ""
-
     for lang in ["vi", "en"]:
         context = browser.new_context(java_script_enabled=False, locale=lang, extra_http_headers={"Accept-Language": lang},
                                       viewport={"width": 1100, "height": 800})
