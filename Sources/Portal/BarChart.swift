@@ -30,7 +30,7 @@ struct BarChart {
     }
 
     func svg() -> String {
-        let (w, h) = (Self.width, Self.height + Self.legendHeight)
+        let (w, h) = (Self.width, Self.height + Self.legendHeight + (legend.rows - 1) * Self.legendRow)
         let plotWidth = Double(Self.width - Self.left - Self.right)
         let plotHeight = Double(Self.height - Self.top - Self.bottom)
         let top = scaleTop
@@ -64,14 +64,29 @@ struct BarChart {
         }
         out += "<line x1=\"\(Self.left)\" x2=\"\(Self.width - Self.right)\" y1=\"\(Self.f(baseline))\" y2=\"\(Self.f(baseline))\" stroke=\"#1d2327\" stroke-width=\"1\"/>"
         // The legend, under the axis.
-        var lx = Double(Self.left)
-        let ly = Double(Self.height) + 6
-        for (k, part) in parts.enumerated() {
+        for (k, (part, place)) in zip(parts, legend.places).enumerated() {
+            let (lx, ly) = (place.x, Double(Self.height) + 6 + Double(place.row * Self.legendRow))
             out += "<rect x=\"\(Self.f(lx))\" y=\"\(Self.f(ly))\" width=\"12\" height=\"12\" fill=\"\(Self.palette[k % Self.palette.count])\"/>"
             out += "<text x=\"\(Self.f(lx + 17))\" y=\"\(Self.f(ly + 11))\" font-size=\"12\" fill=\"#1d2327\">\(Self.escape(part.name))</text>"
-            lx += 30 + Double(part.name.count) * 7
         }
         return out + "</svg>"
+    }
+
+    static let legendRow = 18
+
+    /// Where each legend entry goes: left to right, on a new row when the next would pass the
+    /// right edge (names are long in Vietnamese); `rows` of them in all.
+    var legend: (places: [(x: Double, row: Int)], rows: Int) {
+        var places: [(x: Double, row: Int)] = []
+        var (x, row) = (Double(Self.left), 0)
+        for part in parts {
+            // About 7 px a character at 12 px, a swatch and a gap.
+            let width = 30 + Double(part.name.count) * 7
+            if x > Double(Self.left) && x + width - 12 > Double(Self.width - Self.right) { (x, row) = (Double(Self.left), row + 1) }
+            places.append((x, row))
+            x += width
+        }
+        return (places, row + 1)
     }
 
     static func f(_ v: Double) -> String { String(Double(Int((v * 10).rounded())) / 10) }

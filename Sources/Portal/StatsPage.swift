@@ -27,17 +27,19 @@ extension Portal {
         func bars(_ periods: [StatisticsSeries.Period]) -> [BarChart.Bar] {
             periods.map { BarChart.Bar(label: Self.dayMonth($0.start), period: ISOTime.format($0.start), values: $0.counts) }
         }
+        let listingsTitle = v.t.format("stats_listings_chart", String(s.listingsPerDay.count))
+        let reportsTitle = v.t.format("stats_reports_chart", String(s.reportsPerWeek.count))
         let listings = BarChart(
-            title: v.t["stats_listings_chart"], bars: bars(s.listingsPerDay), parts: categories, labelEvery: max(1, s.listingsPerDay.count / 6))
+            title: listingsTitle, bars: bars(s.listingsPerDay), parts: categories, labelEvery: max(1, s.listingsPerDay.count / 6))
         let reports = BarChart(
-            title: v.t["stats_reports_chart"], bars: bars(s.reportsPerWeek), parts: kinds, labelEvery: max(1, s.reportsPerWeek.count / 6))
+            title: reportsTitle, bars: bars(s.reportsPerWeek), parts: kinds, labelEvery: max(1, s.reportsPerWeek.count / 6))
         func rows(_ periods: [StatisticsSeries.Period], _ parts: [(String, String)]) -> [[String: Any]] {
             periods.reversed().map { p in
                 ["label": Self.dayMonth(p.start), "cells": parts.map { ["value": p.counts[$0.0] ?? 0] }, "total": p.total]
             }
         }
         return [
-            "listingsChart": listings.svg(), "reportsChart": reports.svg(),
+            "listingsChart": listings.svg(), "reportsChart": reports.svg(), "listingsTitle": listingsTitle, "reportsTitle": reportsTitle,
             "categoryNames": categories.map { ["name": $0.1] }, "kindNames": kinds.map { ["name": $0.1] },
             "listingRows": rows(s.listingsPerDay, categories), "reportRows": rows(s.reportsPerWeek, kinds),
         ]

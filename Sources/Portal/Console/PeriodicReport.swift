@@ -53,6 +53,7 @@ extension Portal {
                 ["family": v.t["family_\($0.family)"], "category": v.t["category_\($0.category)"], "added": $0.added, "expired": $0.expired,
                  "delisted": $0.delisted, "current": $0.current, "zones": $0.zones.joined(separator: ", ")]
             }
+            values["hasQueries"] = !report.queries.isEmpty
             values["queries"] = report.queries.map { ["zone": $0.zone, "queries": $0.queries, "listed": $0.listed, "nxdomain": $0.nxdomain] }
             values["totalReports"] = report.reports.reduce(0) { $0 + $1.reports }
             values["totalQueries"] = report.queries.reduce(0) { $0 + $1.queries }
