@@ -58,17 +58,27 @@ extension Portal {
         }
     }
 
-    /// `/operator/audit.csv`: the same filter as a spreadsheet file (every match, oldest last).
+    /// `/operator/audit.csv`: the same filter as a spreadsheet file (every match, newest first).
     func auditCSV(_ request: Request) async throws -> Response {
+        try await consoleDownload(request, title: "console_audit_title", problem: { AuditFilter(request, $0).problem }) { v in
+            let (filter, store) = (AuditFilter(request, v), self.store)
+            let entries = try await offLoop { try filter.entries(store, limit: 1_000_000) }
+            var out = "at,actor,action,subject,detail\n"
+            for e in entries { out += CSV.line([ISOTime.format(e.at), e.actor, e.action, e.subject ?? "", e.detail ?? ""], spreadsheet: true) }
+            return (out, "thurac-audit.csv")
+        }
+    }
+
+    /// A console file for the signed-in operator (anyone else goes to the sign-in page): the
+    /// query's problem as a 400 page, else the file `make` writes.
+    func consoleDownload(
+        _ request: Request, title key: String, problem: (View) -> String?, _ make: (View) async throws -> (csv: String, name: String)
+    ) async throws -> Response {
         let v = View(request, self)
         guard try await signedIn(request) != nil else { return Self.redirect(to: "/operator/login\(v.query)") }
-        let filter = AuditFilter(request, v)
-        if let p = filter.problem { return try page("message", status: .badRequest, title: v.t["console_audit_title"], view: v, ["problem": p]) }
-        let store = self.store
-        let entries = try await offLoop { try filter.entries(store, limit: 1_000_000) }
-        var out = "at,actor,action,subject,detail\n"
-        for e in entries { out += CSV.line([ISOTime.format(e.at), e.actor, e.action, e.subject ?? "", e.detail ?? ""], spreadsheet: true) }
-        return Self.download(out, name: "thurac-audit.csv")
+        if let p = problem(v) { return try page("message", status: .badRequest, title: v.t[key], view: v, ["problem": p]) }
+        let file = try await make(v)
+        return Self.download(file.csv, name: file.name)
     }
 
     /// A CSV file to save (UTF-8 with a byte-order mark, which spreadsheets need to read

@@ -63,12 +63,10 @@ extension Portal {
 
     /// `/operator/report.csv`: `thurac report --format csv` for the same period.
     func periodicReportCSV(_ request: Request) async throws -> Response {
-        let v = View(request, self)
-        guard try await signedIn(request) != nil else { return Self.redirect(to: "/operator/login\(v.query)") }
-        let p = reportPeriod(request, v)
-        if let problem = p.problem { return try page("message", status: .badRequest, title: v.t["console_report_title"], view: v, ["problem": problem]) }
-        let (store, zones) = (self.store, config.zones)
-        let stats = try await offLoop { try store.statistics(since: p.since, now: p.until) }
-        return Self.download(StatisticsReport(stats, zones: zones).csv(spreadsheet: true), name: "thurac-report-\(p.sinceText)-\(p.untilText).csv")
+        try await consoleDownload(request, title: "console_report_title", problem: { reportPeriod(request, $0).problem }) { v in
+            let (p, store, zones) = (reportPeriod(request, v), self.store, config.zones)
+            let stats = try await offLoop { try store.statistics(since: p.since, now: p.until) }
+            return (StatisticsReport(stats, zones: zones).csv(spreadsheet: true), "thurac-report-\(p.sinceText)-\(p.untilText).csv")
+        }
     }
 }
