@@ -15,7 +15,7 @@ public final class DNSServer: @unchecked Sendable {
         public var endpoints: [UDPWorkers.Endpoint]
         /// Seconds between checks for new data; 0 disables polling (SIGHUP still reloads).
         public var checkInterval: Double = 1
-        public var udpThreads = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        public var udpThreads = UsableCores.count()
         public var responder = ResponderOptions()
         public var queryLogPath: String? = nil
         public var queryLogLeavesOutNXDOMAIN = false
@@ -108,7 +108,7 @@ public final class DNSServer: @unchecked Sendable {
                 tcpPort = t.boundPort
             }
             ports.append((u.boundPort, tcpPort))
-            logger.info("listening on \(e.host) port \(u.boundPort) (UDP\(configuration.tcp ? " and TCP" : ""))")
+            logger.info("listening on \(e.host) port \(u.boundPort) (UDP\(configuration.tcp ? " and TCP" : ""); \(configuration.udpThreads) UDP thread\(configuration.udpThreads == 1 ? "" : "s"))")
         }
         startWatching()
         if let r = rateLimiter?.settings {

@@ -1,3 +1,4 @@
+import DNSTransport
 import Glibc
 import NIOCore
 import NIOPosix
@@ -11,13 +12,13 @@ enum HTTPThreads {
     static let niceness: Int32 = 10
 
     static let eventLoops: MultiThreadedEventLoopGroup = {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, min(4, System.coreCount)))
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, min(4, UsableCores.count())))
         for loop in group.makeIterator() { loop.execute { lowerThisThread() } }
         return group
     }()
 
     static let storeWork: NIOThreadPool = {
-        let pool = NIOThreadPool(numberOfThreads: max(2, min(8, System.coreCount)))
+        let pool = NIOThreadPool(numberOfThreads: max(2, min(8, UsableCores.count())))
         pool.start()
         return pool
     }()

@@ -121,7 +121,7 @@ struct Serve: ParsableCommand {
     @Flag(name: .long, help: "Leave NXDOMAIN answers out of the query log.")
     var queryLogNoNXDOMAIN = false
 
-    @Option(name: .long, help: "UDP worker threads per address (default: one per core).")
+    @Option(name: .long, help: "UDP worker threads per address (default: one per CPU this process may use: its affinity mask and cgroup CPU quota).")
     var udpThreads: Int?
 
     @Option(name: .long, help: "Configuration file (store mode; default: Zones/thurac.toml when it exists).")

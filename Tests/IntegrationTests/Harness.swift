@@ -10,14 +10,21 @@ final class ServerProcess {
     let stderrPath: String
 
     /// thurac: reads the bound port from its "listening on ... port N" log line.
-    static func thurac(_ arguments: [String]) throws -> ServerProcess {
+    /// `launcher`: a program that runs thurac (`taskset -c 0`), with its arguments.
+    static func thurac(_ arguments: [String], launcher: [String] = []) throws -> ServerProcess {
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("thurac-\(UUID().uuidString).log").path
         FileManager.default.createFile(atPath: log, contents: nil)
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: thuracBinary)
         // Serving from the store also serves HTTP: on a free port, as tests run side by side.
         let storeMode = arguments.first == "serve" && !arguments.contains("--zone") && !arguments.contains("--http")
-        p.arguments = arguments + (storeMode ? ["--http", "127.0.0.1:0"] : [])
+        let all = arguments + (storeMode ? ["--http", "127.0.0.1:0"] : [])
+        if let program = launcher.first {
+            p.executableURL = URL(fileURLWithPath: program)
+            p.arguments = Array(launcher.dropFirst()) + [thuracBinary] + all
+        } else {
+            p.executableURL = URL(fileURLWithPath: thuracBinary)
+            p.arguments = all
+        }
         p.standardError = FileHandle(forWritingAtPath: log)
         p.standardOutput = FileHandle.nullDevice
         try p.run()

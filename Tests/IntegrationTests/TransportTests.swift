@@ -27,6 +27,21 @@ struct TransportTests {
         #expect(out.trimmingCharacters(in: .whitespacesAndNewlines) == "127.0.0.2")
     }
 
+    /// The default UDP thread count is the CPUs thurac may run on: one under `taskset -c 0`
+    /// (it counted every online CPU, two workers fighting for one core); `--udp-threads` wins.
+    @Test func theDefaultThreadCountRespectsTheAffinityMask() throws {
+        for (launcher, options, expected) in [
+            (["/usr/bin/taskset", "-c", "0"], [String](), "1 UDP thread)"), (["/usr/bin/taskset", "-c", "0"], ["--udp-threads", "3"], "3 UDP threads)"),
+        ] {
+            let server = try ServerProcess.thurac(
+                ["serve", "--listen", "127.0.0.1:0", "--zone", "t.test:ip4set:\(try Self.dataset())"] + options, launcher: launcher)
+            defer { server.stop() }
+            let log = try String(contentsOfFile: server.stderrPath, encoding: .utf8)
+            #expect(log.contains(expected), "\(launcher) \(options): \(log)")
+            #expect(try DNSClient.query("2.0.0.127.t.test", type: 1, port: server.port).count > 0, "it answers")
+        }
+    }
+
     @Test func idleTCPConnectionsAreClosed() throws {
         let server = try ServerProcess.thurac(["serve", "--listen", "127.0.0.1:0", "--zone", "t.test:ip4set:\(try Self.dataset())"])
         defer { server.stop() }
