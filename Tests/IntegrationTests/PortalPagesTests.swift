@@ -232,6 +232,9 @@ struct PortalPagesTests {
             ["python3", APITests.repo.appendingPathComponent("Tests/IntegrationTests/Portal/browser_check.py").path,
              "http://127.0.0.1:\(env.http)", "198.51.100.9", shots, "\(env.server.port)", "alice", "correct horse battery"])
         #expect(r.status == 0, "\(r.out) \(r.err)")
+        // What it printed (the time from accepting a request to DNS's empty answer), kept with
+        // the screenshots.
+        try? r.out.write(toFile: "\(shots)/browser_check.txt", atomically: true, encoding: .utf8)
         for page in [
             "home-vi", "home-en", "lookup-listed-vi", "lookup-listed-en", "lookup-unlisted-en", "lookup-domain-vi", "report-form-vi", "report-done-en",
             "delisting-form-en", "delisting-created-vi", "delisting-status-en", "stats-vi", "stats-en",

@@ -1,12 +1,26 @@
 #!/usr/bin/env python3
 """Generates the benchmark data set (deterministic): rbldnsd datasets and dnsperf query files.
 
-1,000,000 IPv4 entries (about 10% CIDRs, a few ranges and exclusions), 100,000 IPv6 prefixes,
-500,000 domains (plain, wildcard and exclusions), and a query mix of listed and unlisted keys.
+    gen.py OUT_DIR [--shape mixed|exported]
+
+Both shapes: 1,000,000 IPv4 entries, 100,000 IPv6 prefixes, 500,000 domains (plain, wildcard
+and exclusions), and a query mix of listed and unlisted keys.
+- mixed (the default, the first benchmarks' data): about 10% CIDRs of any length from /16 to
+  /30, 1% ranges, 1% exclusions, 3% with their own return code: shapes rbldnsd stores badly.
+- exported: what real exported lists look like: mostly single addresses, 12% CIDRs on /8 to
+  /24 (most of them /24 or octet-aligned), 0.3% exclusions, no ranges, 1% with their own code.
 """
 import ipaddress, os, random, sys
 
-out = sys.argv[1] if len(sys.argv) > 1 else "out"
+args = [a for a in sys.argv[1:]]
+shape = "mixed"
+if "--shape" in args:
+    i = args.index("--shape")
+    shape = args[i + 1]
+    del args[i:i + 2]
+if shape not in ("mixed", "exported"):
+    sys.exit(f"gen.py: --shape is mixed or exported, not {shape!r}")
+out = args[0] if args else "out"
 n4 = int(os.environ.get("BENCH_IPV4", 1_000_000))
 n6 = int(os.environ.get("BENCH_IPV6", 100_000))
 nd = int(os.environ.get("BENCH_DOMAINS", 500_000))
@@ -30,6 +44,21 @@ with open(f"{out}/bl.ip4set", "w") as f:
     for i in range(n4):
         a = public4()
         r = rnd.random()
+        if shape == "exported":
+            if r < 0.12:
+                ln = rnd.choice([24, 24, 24, 24, 24, 24, 16, 16, 22, 20, 12, 8])
+                net = a & (0xFFFFFFFF << (32 - ln)) & 0xFFFFFFFF
+                f.write(f"{dotted(net)}/{ln}\n")
+                listed4.append(net + rnd.randrange(1 << (32 - ln)))
+            elif r < 0.123:
+                f.write(f"!{dotted(a)}\n")
+            elif r < 0.133:
+                f.write(f"{dotted(a)} :{rnd.choice([3, 4])}:Category listing for $\n")
+                listed4.append(a)
+            else:
+                f.write(f"{dotted(a)}\n")
+                listed4.append(a)
+            continue
         if r < 0.10:
             ln = rnd.randint(16, 30)
             net = a & (0xFFFFFFFF << (32 - ln)) & 0xFFFFFFFF
@@ -100,4 +129,4 @@ with open(f"{out}/queries.txt", "w") as f:
             f.write(f"{rnd.choice(listedd)}.dbl.bench {t}\n")
         else:
             f.write(f"unlisted{rnd.getrandbits(40)}.{rnd.choice(tlds)}.dbl.bench {t}\n")
-print(f"generated {n4} IPv4, {n6} IPv6, {nd} domain entries, {nq} queries in {out}")
+print(f"generated the {shape} shape: {n4} IPv4, {n6} IPv6, {nd} domain entries, {nq} queries in {out}")
