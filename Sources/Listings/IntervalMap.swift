@@ -209,7 +209,8 @@ public enum IntervalAlgebra {
             // Sorting plain integers (start, then position) is several times faster than sorting
             // structs through a closure, and IPv4 datasets have a million entries.
             var keys = input.indices.map { UInt64(input[$0].start) << 32 | UInt64($0) }
-            keys.sort()
+            // By start; the positions (the low half) keep feed order among equal starts.
+            RadixSort.sort(&keys, lowestBit: 32)
             sorted = keys.map { input[Int($0 & 0xFFFF_FFFF)] }
         } else {
             sorted = input.sorted { $0.start < $1.start }
