@@ -25,6 +25,7 @@ test: setup
 
 bench: release
 	./Tools/bench/run
+	./Tools/bench/allocations
 
 clean:
 	rm -rf .build

@@ -63,7 +63,6 @@ public final class UDPWorkers: Sendable {
         self.boundPort = port
         for (i, fd) in fds.enumerated() {
             let thread = Thread { [self] in self.run(fd: fd, worker: workerBase + i) }
-            thread.name = "thurac-udp-\(i)"
             thread.stackSize = 1 << 20
             running.add(1, ordering: .relaxed)
             thread.start()
@@ -71,6 +70,9 @@ public final class UDPWorkers: Sendable {
     }
 
     private func run(fd: Int32, worker: Int) {
+        // Named from inside (a name set before start does not reach the thread on Linux): the
+        // allocation benchmark counts this thread's mallocs by its name.
+        Thread.current.name = "thurac-udp-\(worker)"
         defer { running.subtract(1, ordering: .relaxed) }
         guard let batch = cudp_batch_create(Self.batchSize, Self.slotSize) else { return }
         defer { cudp_batch_destroy(batch) }
