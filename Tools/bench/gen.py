@@ -37,6 +37,32 @@ def public4():
 def dotted(a):
     return f"{a >> 24}.{a >> 16 & 255}.{a >> 8 & 255}.{a & 255}"
 
+# Each shape's IPv4 lines: (share of the lines, what one is) in order; the rest single addresses.
+def cidr(f, a, lengths):
+    ln = lengths()
+    net = a & (0xFFFFFFFF << (32 - ln)) & 0xFFFFFFFF
+    f.write(f"{dotted(net)}/{ln}\n")
+    return net + rnd.randrange(1 << (32 - ln))
+
+def ip4range(f, a):
+    f.write(f"{dotted(a)}-{dotted(min(a + rnd.randint(2, 300), 0xDFFFFFFF))}\n")
+    return a + 1
+
+def excluded(f, a):
+    f.write(f"!{dotted(a)}\n")
+    return None
+
+def coded(f, a, codes):
+    f.write(f"{dotted(a)} :{rnd.choice(codes)}:Category listing for $\n")
+    return a
+
+shapes = {
+    "mixed": [(0.10, lambda f, a: cidr(f, a, lambda: rnd.randint(16, 30))), (0.01, ip4range), (0.01, excluded),
+              (0.03, lambda f, a: coded(f, a, [3, 4, 5, 6]))],
+    "exported": [(0.12, lambda f, a: cidr(f, a, lambda: rnd.choice([24, 24, 24, 24, 24, 24, 16, 16, 22, 20, 12, 8]))),
+                 (0.003, excluded), (0.01, lambda f, a: coded(f, a, [3, 4]))],
+}
+
 listed4 = []
 with open(f"{out}/bl.ip4set", "w") as f:
     f.write("$SOA 3600 ns1.bl.bench. hostmaster.bl.bench. 0 1h 10m 1w 5m\n$NS 3600 ns1.bl.bench.\n")
@@ -44,37 +70,16 @@ with open(f"{out}/bl.ip4set", "w") as f:
     for i in range(n4):
         a = public4()
         r = rnd.random()
-        if shape == "exported":
-            if r < 0.12:
-                ln = rnd.choice([24, 24, 24, 24, 24, 24, 16, 16, 22, 20, 12, 8])
-                net = a & (0xFFFFFFFF << (32 - ln)) & 0xFFFFFFFF
-                f.write(f"{dotted(net)}/{ln}\n")
-                listed4.append(net + rnd.randrange(1 << (32 - ln)))
-            elif r < 0.123:
-                f.write(f"!{dotted(a)}\n")
-            elif r < 0.133:
-                f.write(f"{dotted(a)} :{rnd.choice([3, 4])}:Category listing for $\n")
-                listed4.append(a)
-            else:
-                f.write(f"{dotted(a)}\n")
-                listed4.append(a)
-            continue
-        if r < 0.10:
-            ln = rnd.randint(16, 30)
-            net = a & (0xFFFFFFFF << (32 - ln)) & 0xFFFFFFFF
-            f.write(f"{dotted(net)}/{ln}\n")
-            listed4.append(net + rnd.randrange(1 << (32 - ln)))
-        elif r < 0.11:
-            f.write(f"{dotted(a)}-{dotted(min(a + rnd.randint(2, 300), 0xDFFFFFFF))}\n")
-            listed4.append(a + 1)
-        elif r < 0.12:
-            f.write(f"!{dotted(a)}\n")
-        elif r < 0.15:
-            f.write(f"{dotted(a)} :{rnd.choice([3, 4, 5, 6])}:Category listing for $\n")
-            listed4.append(a)
+        for share, line in shapes[shape]:
+            if r < share:
+                listed = line(f, a)
+                break
+            r -= share
         else:
             f.write(f"{dotted(a)}\n")
-            listed4.append(a)
+            listed = a
+        if listed is not None:
+            listed4.append(listed)
 
 listed6 = []
 with open(f"{out}/bl.ip6trie", "w") as f:
