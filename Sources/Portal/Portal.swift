@@ -48,6 +48,11 @@ public struct Portal: WebPages {
     }
 
     public func register(on router: Router<APIRequestContext>) {
+        // The charts' series read every listing (seconds on a big store): made once at the
+        // start, at background priority, so that the first visitor of /stats or the
+        // dashboard does not wait for it.
+        let (series, store, clock) = (self.series, self.store, self.clock)
+        Task(priority: .background) { _ = try? await series.current(store, now: clock(), weeks: 12, days: 30) }
         router.get("/") { request, context in try self.home(request, context) }
         router.get("/lookup") { request, _ in try self.lookupForm(request) }
         router.get("/lookup/:key") { request, context in try await self.lookup(request, key: context.parameters.get("key") ?? "") }

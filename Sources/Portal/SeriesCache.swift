@@ -22,6 +22,9 @@ final class SeriesCache: Sendable {
     /// A computation faster than this is repeated on the request (no stale figures).
     let quick = 0.05
     let entries = Mutex<[String: Entry]>([:])
+    /// A computation under way per series and store state (its change counter): later callers
+    /// for the same state wait for it instead of starting more; a changed store starts anew.
+    let running = Mutex<[String: Task<StatisticsSeries, any Error>]>([:])
 
     init(maximumAge: Int = 300) { self.maximumAge = maximumAge }
 
@@ -52,16 +55,26 @@ final class SeriesCache: Sendable {
 
     @discardableResult
     func compute(_ store: ListingStore, id: String, now: Int, change: Int, weeks: Int, days: Int) async throws -> StatisticsSeries {
-        do {
-            let started = ContinuousClock.now
-            let s = try await offLoop { try store.series(now: now, weeks: weeks, days: days) }
-            let d = ContinuousClock.now - started
-            let took = Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
-            entries.withLock { $0[id] = Entry(series: s, at: now, change: change, took: took, refreshing: false) }
-            return s
-        } catch {
-            entries.withLock { $0[id]?.refreshing = false }
-            throw error
+        let flight = "\(id)@\(change)"
+        let task = running.withLock { r -> Task<StatisticsSeries, any Error> in
+            if let t = r[flight] { return t }
+            let t = Task<StatisticsSeries, any Error> {
+                defer { _ = self.running.withLock { $0.removeValue(forKey: flight) } }
+                do {
+                    let started = ContinuousClock.now
+                    let s = try await offLoop { try store.series(now: now, weeks: weeks, days: days) }
+                    let d = ContinuousClock.now - started
+                    let took = Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+                    self.entries.withLock { $0[id] = Entry(series: s, at: now, change: change, took: took, refreshing: false) }
+                    return s
+                } catch {
+                    self.entries.withLock { $0[id]?.refreshing = false }
+                    throw error
+                }
+            }
+            r[flight] = t
+            return t
         }
+        return try await task.value
     }
 }
