@@ -106,7 +106,13 @@ extension ListingStore {
                 }
                 try Self.audit(db, at: now, actor: "operator:\(account)", action: action, subject: subject, detail: detail)
             },
-            feed: { writer in for r in reports { try writer.add(r) } })
+            feed: { writer in
+                for r in reports { try writer.add(r) }
+                // Nothing of it would be published: say why, and write nothing (the audit row
+                // above goes with the rest of the transaction).
+                if writer.counts.allowlisted > 0 { throw StoreError("\(subject) is on the allowlist: take it off the allowlist first") }
+                if writer.counts.stale > 0 { throw StoreError("the time given for \(subject) has run out already: give a longer one") }
+            })
     }
 
     /// Listings whose key is `text` or starts with it (every state), at most `limit` rows, in

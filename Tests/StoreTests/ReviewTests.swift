@@ -56,6 +56,16 @@ import Testing
         #expect(throws: StoreError.self) {
             try store.listManually(try KeySpec(parsing: "!198.51.100.7"), category: .manual, reason: "x", ttl: nil, now: t0, account: "bob")
         }
+        // Nothing is written for a key the allowlist covers, or a time already over.
+        try store.allow(try KeySpec(parsing: "203.0.113.0/24"), reason: "partner", now: t0, actor: "t")
+        let before = try store.auditLog().count
+        #expect(throws: StoreError.self) {
+            try store.listManually(try KeySpec(parsing: "203.0.113.9"), category: .manual, reason: "x", ttl: nil, now: t0, account: "bob")
+        }
+        #expect(throws: StoreError.self) {
+            try store.listManually(try KeySpec(parsing: "192.0.2.9"), category: .manual, reason: "x", ttl: 0, now: t0, account: "bob")
+        }
+        #expect(try store.auditLog().count == before && (try store.listings(key: "203.0.113.9")).isEmpty)
         #expect(try store.searchListings("198.51.").map(\.key) == ["198.51.100.0/24"])
         #expect(try store.searchListings("198.51.100.0/24").first?.sources == ["op-bob"])
         #expect(try store.searchListings("203.").isEmpty)
