@@ -17,8 +17,10 @@ enum HTTPThreads {
         return group
     }()
 
+    /// More threads than cores: a sign-in's bcrypt (a quarter of a second) must not hold up
+    /// the store reads queued behind it.
     static let storeWork: NIOThreadPool = {
-        let pool = NIOThreadPool(numberOfThreads: max(2, min(8, UsableCores.count())))
+        let pool = NIOThreadPool(numberOfThreads: max(8, min(16, 2 * UsableCores.count())))
         pool.start()
         return pool
     }()
