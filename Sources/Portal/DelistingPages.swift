@@ -18,15 +18,14 @@ extension Portal {
     /// audit log); the answer gives the request's number and its private status link.
     func submitDelisting(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let v = View(request, self)
-        guard let fields = await Self.form(request) else {
-            return try page("message", status: .contentTooLarge, title: v.t["delisting_title"], view: v, ["problem": v.t["form_too_large"]])
+        let fields: FormFields
+        switch try await publicForm(request, v, title: v.t["delisting_title"]) {
+        case .refused(let answer): return answer
+        case .fields(let f): fields = f
         }
-        guard FormToken.matches(request, fields) else {
-            return try page("message", status: .forbidden, title: v.t["delisting_title"], view: v, ["problem": v.t["form_expired"]])
-        }
-        let key = (fields["key"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        let reason = (fields["reason"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        let contact = (fields["contact"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        let key = Self.field(fields, "key")
+        let reason = Self.field(fields, "reason")
+        let contact = Self.field(fields, "contact")
         func again(_ status: HTTPResponse.Status, _ problem: String) throws -> Response {
             try delistingPage(request, v, status: status, key: key, reason: reason, contact: contact, problem: problem)
         }

@@ -1,3 +1,6 @@
+import Foundation
+import Hummingbird
+
 /// Fields of an `application/x-www-form-urlencoded` text (a GET form's query, a POST form's
 /// body): `+` is a space and `%XX` an octet, as browsers send them (Hummingbird's own query
 /// parameters leave `+` as it is). A field without `=` is present and empty; the first of a
@@ -39,5 +42,38 @@ struct FormFields {
         case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
         default: return nil
         }
+    }
+}
+
+/// Reading posted forms, for every page that takes one.
+extension Portal {
+    /// A posted form's fields (at most 64 KiB of UTF-8), or nil.
+    static func form(_ request: Request) async -> FormFields? {
+        guard let body = try? await request.body.collect(upTo: 64 << 10), let text = String(validating: body.readableBytesView, as: UTF8.self) else {
+            return nil
+        }
+        return FormFields(text)
+    }
+
+    /// A posted field, trimmed ("" when absent).
+    static func field(_ fields: FormFields, _ name: String) -> String {
+        (fields[name] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    enum Posted {
+        case fields(FormFields)
+        case refused(Response)
+    }
+
+    /// A public form's post (a report, a removal request): a 413 page when the body is over
+    /// 64 KiB or not UTF-8, a 403 page without the form's token (nothing of it read further).
+    func publicForm(_ request: Request, _ v: View, title: String) async throws -> Posted {
+        guard let fields = await Self.form(request) else {
+            return .refused(try page("message", status: .contentTooLarge, title: title, view: v, ["problem": v.t["form_too_large"]]))
+        }
+        guard FormToken.matches(request, fields) else {
+            return .refused(try page("message", status: .forbidden, title: title, view: v, ["problem": v.t["form_expired"]]))
+        }
+        return .fields(fields)
     }
 }

@@ -22,16 +22,15 @@ extension Portal {
     /// and nothing of it is read further.
     func submitReport(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let v = View(request, self)
-        guard let fields = await Self.form(request) else {
-            return try page("message", status: .contentTooLarge, title: v.t["report_title"], view: v, ["problem": v.t["form_too_large"]])
+        let fields: FormFields
+        switch try await publicForm(request, v, title: v.t["report_title"]) {
+        case .refused(let answer): return answer
+        case .fields(let f): fields = f
         }
-        guard FormToken.matches(request, fields) else {
-            return try page("message", status: .forbidden, title: v.t["report_title"], view: v, ["problem": v.t["form_expired"]])
-        }
-        let key = (fields["key"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        let key = Self.field(fields, "key")
         let category = fields["category"] ?? "spam"
-        let reason = (fields["reason"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        let evidence = (fields["evidence"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        let reason = Self.field(fields, "reason")
+        let evidence = Self.field(fields, "evidence")
         func again(_ status: HTTPResponse.Status, _ problem: String) throws -> Response {
             try reportPage(request, v, status: status, key: key, category: category, reason: reason, evidence: evidence, problem: problem)
         }

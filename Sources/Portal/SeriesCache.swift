@@ -15,15 +15,14 @@ final class SeriesCache: Sendable {
         var change: Int
         /// How long the last computation took (seconds).
         var took: Double
-        var refreshing: Bool
     }
 
     let maximumAge: Int
     /// A computation faster than this is repeated on the request (no stale figures).
     let quick = 0.05
     let entries = Mutex<[String: Entry]>([:])
-    /// A computation under way per series and store state (its change counter): later callers
-    /// for the same state wait for it instead of starting more; a changed store starts anew.
+    /// The computation under way per series and store state (its change counter): callers
+    /// for the same state share it; a changed store starts anew.
     let running = Mutex<[String: Task<StatisticsSeries, any Error>]>([:])
 
     init(maximumAge: Int = 300) { self.maximumAge = maximumAge }
@@ -31,50 +30,34 @@ final class SeriesCache: Sendable {
     func current(_ store: ListingStore, now: Int, weeks: Int, days: Int) async throws -> StatisticsSeries {
         let id = "\(weeks)/\(days)"
         let change = try await offLoop { try store.changeCounter() }
-        enum Plan { case serve(StatisticsSeries), serveAndRefresh(StatisticsSeries), compute }
-        let plan = entries.withLock { e -> Plan in
-            guard let entry = e[id] else { return .compute }
+        let kept = entries.withLock { $0[id] }
+        if let entry = kept {
             // A clock moved back (tests with --now) makes a new series too.
-            let fresh = entry.change == change && (entry.at...(entry.at + maximumAge)).contains(now)
-            if fresh { return .serve(entry.series) }
-            if entry.took < quick { return .compute }
-            if entry.refreshing { return .serve(entry.series) }
-            e[id]?.refreshing = true
-            return .serveAndRefresh(entry.series)
+            if entry.change == change && (entry.at...(entry.at + maximumAge)).contains(now) { return entry.series }
+            if entry.took >= quick {
+                _ = computation(store, id: id, now: now, change: change, weeks: weeks, days: days)
+                return entry.series
+            }
         }
-        switch plan {
-        case .serve(let s):
-            return s
-        case .serveAndRefresh(let s):
-            Task { try? await self.compute(store, id: id, now: now, change: change, weeks: weeks, days: days) }
-            return s
-        case .compute:
-            return try await compute(store, id: id, now: now, change: change, weeks: weeks, days: days)
-        }
+        return try await computation(store, id: id, now: now, change: change, weeks: weeks, days: days).value
     }
 
-    @discardableResult
-    func compute(_ store: ListingStore, id: String, now: Int, change: Int, weeks: Int, days: Int) async throws -> StatisticsSeries {
+    /// The computation of this series for this store state: the one under way, or a new one.
+    func computation(_ store: ListingStore, id: String, now: Int, change: Int, weeks: Int, days: Int) -> Task<StatisticsSeries, any Error> {
         let flight = "\(id)@\(change)"
-        let task = running.withLock { r -> Task<StatisticsSeries, any Error> in
+        return running.withLock { r in
             if let t = r[flight] { return t }
             let t = Task<StatisticsSeries, any Error> {
                 defer { _ = self.running.withLock { $0.removeValue(forKey: flight) } }
-                do {
-                    let started = ContinuousClock.now
-                    let s = try await offLoop { try store.series(now: now, weeks: weeks, days: days) }
-                    let d = ContinuousClock.now - started
-                    let took = Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
-                    self.entries.withLock { $0[id] = Entry(series: s, at: now, change: change, took: took, refreshing: false) }
-                    return s
-                } catch {
-                    self.entries.withLock { $0[id]?.refreshing = false }
-                    throw error
-                }
+                let started = ContinuousClock.now
+                let s = try await offLoop { try store.series(now: now, weeks: weeks, days: days) }
+                let d = ContinuousClock.now - started
+                let took = Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+                self.entries.withLock { $0[id] = Entry(series: s, at: now, change: change, took: took) }
+                return s
             }
             r[flight] = t
             return t
         }
-        return try await task.value
     }
 }

@@ -137,11 +137,26 @@ public final class ListingStore: Sendable {
         public var detail: String?
     }
 
-    public func auditLog(limit: Int = 1000) throws -> [AuditEntry] {
-        try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM audit ORDER BY id LIMIT ?", arguments: [limit]).map {
-                AuditEntry(at: $0["at"], actor: $0["actor"], action: $0["action"], subject: $0["subject"], detail: $0["detail"])
-            }
+    /// Audit entries in the order written (`newestFirst`: the other way), narrowed by subject
+    /// (a key or its prefix), actor (as written, or an operator's account), action (or its
+    /// group: `source` is `source.add`, `source.remove`, ...) and period; at most `limit`.
+    public func auditLog(
+        subject: String? = nil, actor: String? = nil, action: String? = nil, since: Int? = nil, until: Int? = nil,
+        newestFirst: Bool = false, limit: Int = 1000
+    ) throws -> [AuditEntry] {
+        var conditions: [String] = []
+        var arguments: [any DatabaseValueConvertible] = []
+        if let subject { conditions.append("subject >= ? AND subject < ?"); arguments += [subject, subject + "\u{10FFFF}"] }
+        if let actor { conditions.append("(actor = ? OR actor = 'operator:' || ?)"); arguments += [actor, actor] }
+        if let action { conditions.append("(action = ? OR action LIKE ? || '.%')"); arguments += [action, action] }
+        if let since { conditions.append("at >= ?"); arguments.append(since) }
+        if let until { conditions.append("at <= ?"); arguments.append(until) }
+        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        arguments.append(limit)
+        return try pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM audit \(filter) ORDER BY id \(newestFirst ? "DESC" : "") LIMIT ?", arguments: StatementArguments(arguments)
+            ).map { AuditEntry(at: $0["at"], actor: $0["actor"], action: $0["action"], subject: $0["subject"], detail: $0["detail"]) }
         }
     }
 

@@ -130,25 +130,4 @@ extension ListingStore {
             ).map(Self.listingRow)
         }
     }
-
-    /// Audit entries, newest first, narrowed by subject (a key or prefix), actor, action and
-    /// period; at most `limit`.
-    public func auditLog(
-        subject: String? = nil, actor: String? = nil, action: String? = nil, since: Int? = nil, until: Int? = nil, limit: Int = 1000
-    ) throws -> [AuditEntry] {
-        var conditions: [String] = []
-        var arguments: [any DatabaseValueConvertible] = []
-        if let subject { conditions.append("subject >= ? AND subject < ?"); arguments += [subject, subject + "\u{10FFFF}"] }
-        if let actor { conditions.append("(actor = ? OR actor = 'operator:' || ?)"); arguments += [actor, actor] }
-        if let action { conditions.append("(action = ? OR action LIKE ? || '.%')"); arguments += [action, action] }
-        if let since { conditions.append("at >= ?"); arguments.append(since) }
-        if let until { conditions.append("at <= ?"); arguments.append(until) }
-        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        arguments.append(limit)
-        return try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM audit \(filter) ORDER BY id DESC LIMIT ?", arguments: StatementArguments(arguments)).map {
-                AuditEntry(at: $0["at"], actor: $0["actor"], action: $0["action"], subject: $0["subject"], detail: $0["detail"])
-            }
-        }
-    }
 }

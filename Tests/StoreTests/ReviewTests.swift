@@ -43,9 +43,9 @@ import Testing
         #expect(throws: StoreError.self) { try store.dismiss(try KeySpec(parsing: "192.0.2.2"), reason: "x", grace: 0, now: t0 + 7300, account: "alice") }
         #expect(try store.pendingKeys().total == 0)
 
-        let log = try store.auditLog(actor: "alice")
+        let log = try store.auditLog(actor: "alice", newestFirst: true)
         #expect(log.map(\.action) == ["dismiss", "confirm", "source.add"], "newest first: \(log)")
-        #expect(try store.auditLog(actor: "alice", action: "source").map(\.subject) == ["op-alice"])
+        #expect(try store.auditLog(actor: "alice", action: "source", newestFirst: true).map(\.subject) == ["op-alice"])
         #expect(try store.auditLog(subject: "192.0.2.2", since: t0 + 100, until: t0 + 200).map(\.action) == ["dismiss"])
     }
 

@@ -29,7 +29,7 @@ extension Portal {
         func entries(_ store: ListingStore, limit: Int) throws -> [ListingStore.AuditEntry] {
             try store.auditLog(
                 subject: key.isEmpty ? nil : key, actor: actor.isEmpty ? nil : actor, action: action.isEmpty ? nil : action,
-                since: Portal.day(since), until: Portal.day(until).map { $0 + 86399 }, limit: limit)
+                since: Portal.day(since), until: Portal.day(until).map { $0 + 86399 }, newestFirst: true, limit: limit)
         }
     }
 

@@ -82,11 +82,6 @@ extension Portal {
         return path + "?" + all.map { "\($0)=\($1.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")" }.joined(separator: "&")
     }
 
-    /// A posted field, trimmed ("" when absent).
-    static func field(_ fields: FormFields, _ name: String) -> String {
-        (fields[name] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-
     /// `YYYY-MM-DD` (an `<input type=date>`) as the start of that day, UTC; nil when malformed.
     static func day(_ text: String) -> Int? {
         // Read back to refuse what the parser would carry over (2026-13-01, 2026-02-30).

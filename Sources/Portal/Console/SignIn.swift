@@ -82,11 +82,4 @@ extension Portal {
         return r
     }
 
-    /// A posted form's fields (at most 64 KiB of UTF-8), or nil.
-    static func form(_ request: Request) async -> FormFields? {
-        guard let body = try? await request.body.collect(upTo: 64 << 10), let text = String(validating: body.readableBytesView, as: UTF8.self) else {
-            return nil
-        }
-        return FormFields(text)
-    }
 }
