@@ -1,4 +1,5 @@
 @testable import DNSTransport
+import Foundation
 import Testing
 
 /// The affinity list and the cgroup quota as the kernel writes them.
@@ -13,7 +14,11 @@ import Testing
         #expect(UsableCores.quota(cpuMax: text) == expected)
     }
 
-    @Test func thisProcessMayUseAtLeastOneCPU() {
-        #expect(UsableCores.count() >= 1)
+    /// This process's own mask is read (the kernel's list parses), and the count is never
+    /// more than the CPUs online.
+    @Test func thisProcessesMaskIsRead() throws {
+        let mask = try #require(UsableCores.affinityCount())
+        #expect(mask <= ProcessInfo.processInfo.activeProcessorCount)
+        #expect(UsableCores.count() <= mask)
     }
 }
