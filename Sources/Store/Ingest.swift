@@ -2,100 +2,6 @@ import GRDB
 import GRDBSQLite
 import ListingKeys
 
-/// Takes the reports of one feed while its transaction is open (see `ListingStore.ingest`).
-/// Reports are held in runs of at most `runLength`, each sorted by key and written to a
-/// temporary table through one prepared statement: memory stays bounded whatever the feed's
-/// length, and sorted runs land in neighbouring B-tree pages instead of random ones (about
-/// twice as fast as writing in feed order).
-public final class FeedWriter {
-    struct Staged {
-        var key: String
-        var category: String
-        var excluded: Bool
-        var reason: String?
-        var evidence: String?
-        var seen: Int
-        var ttl: Int?
-        var sequence: Int
-    }
-
-    let statement: OpaquePointer
-    let connection: OpaquePointer
-    let allowlist: KeyCover
-    let defaultTTL: Int?
-    let now: Int
-    let runLength: Int
-    var run: [Staged] = []
-    var counts = IngestCounts()
-    /// Lines taken (not allowlisted).
-    public private(set) var accepted = 0
-
-    init(connection: OpaquePointer, statement: OpaquePointer, allowlist: KeyCover, defaultTTL: Int?, now: Int, runLength: Int) {
-        self.connection = connection
-        self.statement = statement
-        self.allowlist = allowlist
-        self.defaultTTL = defaultTTL
-        self.now = now
-        self.runLength = runLength
-        run.reserveCapacity(min(runLength, 1 << 16))
-    }
-
-    /// Lines of the feed that could not be used (they are counted, never applied).
-    public func reject(_ n: Int = 1) { counts.rejected += n }
-
-    public func add(_ r: ReportInput) throws {
-        if !allowlist.isEmpty && allowlist.covers(r.key.key) {
-            counts.allowlisted += 1
-            return
-        }
-        let (seen, ttl) = (r.seen ?? now, r.ttl ?? defaultTTL)
-        if let ttl, seen + ttl <= now {
-            counts.stale += 1
-            return
-        }
-        run.append(
-            Staged(
-                key: r.key.description, category: r.category.rawValue, excluded: r.key.excluded, reason: r.reason,
-                evidence: r.evidence, seen: seen, ttl: ttl, sequence: accepted))
-        accepted += 1
-        if run.count >= runLength { try flush() }
-    }
-
-    /// Writes the held run, sorted (feed order among equal keys, so the last line still wins).
-    func flush() throws {
-        run.sort { ($0.key, $0.category, $0.sequence) < ($1.key, $1.category, $1.sequence) }
-        let s = statement
-        for r in run {
-            sqlite3_reset(s)
-            Self.bind(s, 1, r.key)
-            sqlite3_bind_int(s, 2, r.excluded ? 1 : 0)
-            Self.bind(s, 3, r.category)
-            Self.bind(s, 4, r.reason)
-            Self.bind(s, 5, r.evidence)
-            sqlite3_bind_int64(s, 6, Int64(r.seen))
-            Self.bind(s, 7, r.ttl)
-            Self.bind(s, 8, r.ttl.map { r.seen + $0 })
-            guard sqlite3_step(s) == SQLITE_DONE else {
-                throw StoreError("cannot stage the feed: \(String(cString: sqlite3_errmsg(connection)))")
-            }
-        }
-        sqlite3_reset(s)
-        run.removeAll(keepingCapacity: true)
-    }
-
-    static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
-
-    static func bind(_ s: OpaquePointer, _ i: Int32, _ text: String?) {
-        guard var text else { sqlite3_bind_null(s, i); return }
-        text.withUTF8 { _ = sqlite3_bind_text(s, i, $0.baseAddress, Int32($0.count), transient) }
-    }
-
-    static func bind(_ s: OpaquePointer, _ i: Int32, _ value: Int?) {
-        guard let value else { sqlite3_bind_null(s, i); return }
-        sqlite3_bind_int64(s, i, Int64(value))
-    }
-}
-
 extension ListingStore {
     /// Applies one feed in one transaction: all of it or, if anything fails (or `feed` throws),
     /// none of it. `feed` hands its reports to the writer as it reads them; they are staged in a
@@ -127,10 +33,11 @@ extension ListingStore {
     }
 
     /// The same, with `first` run at the start of the transaction (what must be applied with
-    /// the feed or not at all: a reporter's new source, a stored message).
+    /// the feed or not at all: a reporter's new source, a stored message). Runs of 65,536
+    /// lines: shorter runs keep the staging thread busy sooner and leave less to write at the end.
     func ingest(
         source name: String, ttlOverride: Int?, now: Int, policy: Policy, first: ((Database) throws -> Void)?,
-        feed: (FeedWriter) throws -> Void
+        runLength: Int = 1 << 16, feed: (FeedWriter) throws -> Void
     ) throws -> IngestCounts {
         try pool.write { db in
             try first?(db)
@@ -157,7 +64,9 @@ extension ListingStore {
             defer { sqlite3_finalize(statement) }
             let writer = FeedWriter(
                 connection: connection, statement: statement, allowlist: allowlist,
-                defaultTTL: ttlOverride ?? source.effectiveTTL, now: now, runLength: 1 << 18)
+                defaultTTL: ttlOverride ?? source.effectiveTTL, now: now, runLength: runLength)
+            // Nothing may roll the transaction back while a run is being written.
+            defer { try? writer.settle() }
             try feed(writer)
             try writer.flush()
             var counts = writer.counts
@@ -169,26 +78,22 @@ extension ListingStore {
             }
 
             try Self.journal(db, now: now, keysFrom: "SELECT DISTINCT key FROM feed", count: writer.accepted)
-            // A listing's report count grows by the reports this source had not made yet, so
-            // the merge never recounts a key's reports (a spam campaign's domain collects
-            // thousands of public reports, and each forwarded message names it again).
-            try db.executeCached(
-                """
-                    UPDATE feed SET fresh = 0 WHERE EXISTS (
-                      SELECT 1 FROM report r WHERE r.sourceId = ? AND r.key = feed.key AND r.category = feed.category)
-                    """, [source.id])
-            try db.executeCached(
-                """
-                    INSERT INTO report (sourceId, key, excluded, category, reason, evidence, seenAt, ttl, receivedAt)
-                    SELECT ?, key, excluded, category, reason, evidence, seenAt, ttl, ? FROM feed WHERE true
-                    ON CONFLICT (key, category, sourceId) DO UPDATE SET
-                      seenAt = max(seenAt, excluded.seenAt), ttl = excluded.ttl,
-                      reason = coalesce(excluded.reason, reason), evidence = coalesce(excluded.evidence, evidence),
-                      receivedAt = excluded.receivedAt
-                    """, [source.id, now])
             if source.kind.isTrusted {
-                try Self.mergeTrusted(db, now: now, into: &counts)
+                // Listings first: the merge tells a new report from a refreshed one by the
+                // report table as it was before this feed.
+                try Self.mergeTrusted(db, sourceId: source.id, now: now, into: &counts)
+                try Self.insertReports(db, sourceId: source.id, now: now)
             } else {
+                // A listing's report count grows by the reports this source had not made yet,
+                // so the merge never recounts a key's reports (a spam campaign's domain collects
+                // thousands of public reports, and each forwarded message names it again).
+                try db.executeCached(
+                    """
+                        UPDATE feed SET fresh = 0 WHERE EXISTS (
+                          SELECT 1 FROM report r WHERE r.sourceId = ? AND r.key = feed.key AND r.category = feed.category)
+                        """, [source.id])
+                // The policy counts this feed's reports among the key's reporters.
+                try Self.insertReports(db, sourceId: source.id, now: now)
                 try Self.mergeUntrusted(db, policy: policy, now: now, into: &counts)
             }
             try db.executeCached("DELETE FROM feed")
@@ -201,12 +106,15 @@ extension ListingStore {
     /// delisting's grace holds back untrusted sources only): existing listings are refreshed,
     /// new ones inserted, with no per-key decision to make. A new listing has exactly this
     /// feed's report: every report comes with a listing row, and they are pruned together.
-    static func mergeTrusted(_ db: Database, now: Int, into counts: inout IngestCounts) throws {
+    static func mergeTrusted(_ db: Database, sourceId: Int64, now: Int, into counts: inout IngestCounts) throws {
+        // The unary `+` on the feed's columns keeps SQLite from driving these joins from the
+        // listing table: the feed is read in order and each key looked up, so a one-key feed
+        // reads one listing, not all of them.
         // A pending or delisted key this feed publishes is a listing added to the zone.
         let published = try Int.fetchOne(
             db.cachedStatement(
                 sql: """
-                SELECT count(*) FROM feed f JOIN listing l ON l.key = f.key AND l.category = f.category WHERE l.state != 'published'
+                SELECT count(*) FROM feed f JOIN listing l ON l.key = +f.key AND l.category = +f.category WHERE l.state != 'published'
                 """)) ?? 0
         try db.executeCached(
             """
@@ -215,18 +123,41 @@ extension ListingStore {
                   -- A listing never expires earlier because of a shorter report; NULL means never.
                   expiresAt = CASE WHEN listing.expiresAt IS NULL OR f.expiresAt IS NULL THEN NULL
                                    ELSE max(listing.expiresAt, f.expiresAt) END,
-                  reportCount = listing.reportCount + f.fresh,
+                  -- One more report when this source had not reported the key yet.
+                  reportCount = listing.reportCount + NOT EXISTS (
+                    SELECT 1 FROM report r WHERE r.key = f.key AND r.category = f.category AND r.sourceId = ?),
                   reason = coalesce(f.reason, listing.reason)
-                FROM feed f WHERE listing.key = f.key AND listing.category = f.category
-                """)
-        counts.refreshed = db.changesCount - published
+                FROM feed f WHERE listing.key = +f.key AND listing.category = +f.category
+                """, [sourceId])
+        let updated = db.changesCount
+        counts.refreshed = updated - published
+        // A refresh of known keys only (a daily feed, mostly) has nothing to insert.
+        guard updated < (try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM feed")) ?? 0) else {
+            counts.added = published
+            return
+        }
+        // The keys just updated conflict; the rest are new.
         try db.executeCached(
             """
                 INSERT INTO listing (key, category, state, firstSeen, lastSeen, expiresAt, reportCount, reason)
                 SELECT key, category, 'published', seenAt, seenAt, expiresAt, 1, reason
-                FROM feed f WHERE NOT EXISTS (SELECT 1 FROM listing l WHERE l.key = f.key AND l.category = f.category)
+                FROM feed WHERE true ON CONFLICT (key, category) DO NOTHING
                 """)
         counts.added = db.changesCount + published
+    }
+
+    /// This feed's reports, one per key and category: a new one, or the source's earlier one
+    /// refreshed.
+    static func insertReports(_ db: Database, sourceId: Int64, now: Int) throws {
+        try db.executeCached(
+            """
+                INSERT INTO report (sourceId, key, excluded, category, reason, evidence, seenAt, ttl, receivedAt)
+                SELECT ?, key, excluded, category, reason, evidence, seenAt, ttl, ? FROM feed WHERE true
+                ON CONFLICT (key, category, sourceId) DO UPDATE SET
+                  seenAt = max(seenAt, excluded.seenAt), ttl = excluded.ttl,
+                  reason = coalesce(excluded.reason, reason), evidence = coalesce(excluded.evidence, evidence),
+                  receivedAt = excluded.receivedAt
+                """, [sourceId, now])
     }
 
     /// Public reports: per key, published when a trusted source reported it too, or enough

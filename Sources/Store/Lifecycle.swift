@@ -317,7 +317,7 @@ extension ListingStore {
                 }
                 var out = try Self.rows(db, keys: wider)
                 // The partial index `listing_ranges` answers this (its WHERE is this WHERE).
-                let ranges = try Row.fetchCursor(db, sql: "SELECT * FROM listing WHERE key GLOB '*[0-9]-[0-9]*'")
+                let ranges = try Row.fetchCursor(db, sql: "SELECT * FROM listing WHERE instr(key, '-') > 0 AND key GLOB '*[0-9]-[0-9]*'")
                 while let row = try ranges.next() {
                     let text: String = row["key"]
                     guard let spec = try? KeySpec(parsing: text), spec.key != key, KeyCover([spec.key]).covers(key) else { continue }

@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import Ingestion
 import ListingKeys
-import Store
+@testable import Store
 import TestSupport
 import Testing
 
@@ -276,5 +276,73 @@ import Testing
                 #expect(try store.auditLog().count == before, "a refused feed records nothing")
             }
         }
+    }
+}
+
+/// Feeds longer than one staging run: runs are written on a second thread while the next is
+/// read, and must still merge as one feed (the last line of a key wins, one report per key).
+@Suite struct StagingRunTests {
+    let store: ListingStore
+    let t0 = 1_800_000_000
+
+    init() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("thurac-runs-\(UUID().uuidString)/t.db").path
+        store = try ListingStore(path: path)
+        _ = try store.addSource(name: "mic", kind: .agency, ttl: nil, now: t0, actor: "test")
+        _ = try store.addSource(name: "a", kind: .public, ttl: nil, now: t0, actor: "test")
+    }
+
+    func report(_ key: String, _ reason: String, ttl: Int? = 86400, seen: Int? = nil) throws -> ReportInput {
+        ReportInput(key: try KeySpec(parsing: key), category: .spam, reason: reason, ttl: ttl, seen: seen)
+    }
+
+    func ingest(_ source: String, runLength: Int, _ reports: [ReportInput], failAfter: Int? = nil) throws -> IngestCounts {
+        try store.ingest(source: source, ttlOverride: nil, now: t0, policy: Policy(), first: nil, runLength: runLength) { writer in
+            for (i, r) in reports.enumerated() {
+                if i == failAfter { throw StoreError("the feed broke off") }
+                try writer.add(r)
+            }
+        }
+    }
+
+    /// 10 addresses, then 10 more, then the first five again with other reasons and times:
+    /// with runs of 4 lines they are six runs, the repeats in other runs than the first lines.
+    func lines() throws -> [ReportInput] {
+        try (0..<20).map { try report("192.0.2.\($0)", "first") }
+            + (0..<5).map { try report("192.0.2.\($0)", "again", ttl: 7 * 86400, seen: t0 - 60) }
+    }
+
+    @Test(arguments: [1, 4, 7, 1 << 16])
+    func runsMergeAsOneFeed(_ runLength: Int) throws {
+        let counts = try ingest("mic", runLength: runLength, lines())
+        #expect(counts.added == 20)
+        #expect(counts.refreshed == 0)
+        let repeated = try #require(store.listings(key: "192.0.2.3").first)
+        #expect(repeated.reason == "again")
+        #expect(repeated.reportCount == 1)
+        #expect(repeated.lastSeen == t0)
+        #expect(repeated.expiresAt == t0 - 60 + 7 * 86400)
+        #expect(try store.listings(key: "192.0.2.13").first?.reason == "first")
+        #expect(try store.reporters(key: "192.0.2.3").count == 1)
+        let again = try ingest("mic", runLength: runLength, lines())
+        #expect(again.added == 0)
+        #expect(again.refreshed == 20)
+        #expect(try store.listings(key: "192.0.2.3").first?.reportCount == 1)
+    }
+
+    /// A feed that fails while runs are being written leaves nothing, and the store goes on.
+    @Test(arguments: [3, 9, 22])
+    func aFeedThatFailsMidwayLeavesNothing(_ failAfter: Int) throws {
+        #expect(throws: StoreError.self) { try ingest("mic", runLength: 4, lines(), failAfter: failAfter) }
+        #expect(try store.listings(key: "192.0.2.0").isEmpty)
+        #expect(try store.reporters(key: "192.0.2.0").isEmpty)
+        #expect(try ingest("mic", runLength: 4, lines()).added == 20)
+    }
+
+    /// Untrusted feeds use the same staging; a public report stays pending.
+    @Test func publicFeedsAreStagedTheSameWay() throws {
+        let counts = try ingest("a", runLength: 4, lines())
+        #expect(counts.pending == 20)
+        #expect(try store.listings(key: "192.0.2.4").first?.reason == "again")
     }
 }

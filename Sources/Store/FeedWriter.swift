@@ -1,0 +1,155 @@
+import Dispatch
+import GRDBSQLite
+import ListingKeys
+
+/// Takes the reports of one feed while its transaction is open (see `ListingStore.ingest`).
+/// Reports are held in runs of at most `runLength`, each sorted by key and written to a
+/// temporary table through one prepared statement: memory stays bounded whatever the feed's
+/// length, and sorted runs land in neighbouring B-tree pages instead of random ones (about
+/// twice as fast as writing in feed order).
+///
+/// A full run is written on a second thread while the feed's thread reads and sorts the next
+/// one (a 1 M-line feed: 2.8 s of reading, sorting and writing become about 2 s). The
+/// connection is never used by both: the feed's thread touches it only after `settle()`, and
+/// the staging thread only between a hand-off and the next wait.
+public final class FeedWriter {
+    struct Staged {
+        var key: String
+        var category: String
+        var excluded: Bool
+        var reason: String?
+        var evidence: String?
+        var seen: Int
+        var ttl: Int?
+        var sequence: Int
+    }
+
+    /// One run being written on the staging thread; its array comes back emptied, for reuse.
+    final class StagingJob: @unchecked Sendable {
+        var run: [Staged]
+        var error: (any Error)?
+        let done = DispatchSemaphore(value: 0)
+        init(run: [Staged]) { self.run = run }
+    }
+
+    let statement: OpaquePointer
+    let connection: OpaquePointer
+    let allowlist: KeyCover
+    let defaultTTL: Int?
+    let now: Int
+    let runLength: Int
+    var run: [Staged] = []
+    var staging: StagingJob?
+    lazy var stager = DispatchQueue(label: "thurac.feed-staging")
+    var counts = IngestCounts()
+    /// Lines taken (not allowlisted).
+    public private(set) var accepted = 0
+
+    init(connection: OpaquePointer, statement: OpaquePointer, allowlist: KeyCover, defaultTTL: Int?, now: Int, runLength: Int) {
+        self.connection = connection
+        self.statement = statement
+        self.allowlist = allowlist
+        self.defaultTTL = defaultTTL
+        self.now = now
+        self.runLength = runLength
+        run.reserveCapacity(min(runLength, 1 << 16))
+    }
+
+    /// Lines of the feed that could not be used (they are counted, never applied).
+    public func reject(_ n: Int = 1) { counts.rejected += n }
+
+    public func add(_ r: ReportInput) throws {
+        if !allowlist.isEmpty && allowlist.covers(r.key.key) {
+            counts.allowlisted += 1
+            return
+        }
+        let (seen, ttl) = (r.seen ?? now, r.ttl ?? defaultTTL)
+        if let ttl, seen + ttl <= now {
+            counts.stale += 1
+            return
+        }
+        run.append(
+            Staged(
+                key: r.key.description, category: r.category.rawValue, excluded: r.key.excluded, reason: r.reason,
+                evidence: r.evidence, seen: seen, ttl: ttl, sequence: accepted))
+        accepted += 1
+        if run.count >= runLength { try handOff() }
+    }
+
+    /// Sorts the full run and has the staging thread write it, once the one before is written.
+    func handOff() throws {
+        Self.sort(&run)
+        var spare = try settle()
+        spare.reserveCapacity(run.count)
+        let job = StagingJob(run: run)
+        run = spare
+        staging = job
+        let (statement, connection) = (UnsafeSendable(statement), UnsafeSendable(connection))
+        stager.async {
+            do { try Self.write(&job.run, statement: statement.value, connection: connection.value) } catch { job.error = error }
+            job.done.signal()
+        }
+    }
+
+    /// Waits for the run being staged, if any: afterwards nothing but the caller uses the
+    /// connection. Returns that run's emptied array; throws what writing it threw.
+    @discardableResult
+    func settle() throws -> [Staged] {
+        guard let job = staging else { return [] }
+        job.done.wait()
+        staging = nil
+        if let error = job.error { throw error }
+        return job.run
+    }
+
+    /// Writes what is held, on the caller's thread, after the run being staged.
+    func flush() throws {
+        try settle()
+        Self.sort(&run)
+        try Self.write(&run, statement: statement, connection: connection)
+    }
+
+    /// Feed order among equal keys, so the last line still wins.
+    static func sort(_ run: inout [Staged]) {
+        run.sort { ($0.key, $0.category, $0.sequence) < ($1.key, $1.category, $1.sequence) }
+    }
+
+    /// Writes a sorted run through the staging statement and empties it (capacity kept).
+    static func write(_ run: inout [Staged], statement s: OpaquePointer, connection: OpaquePointer) throws(StoreError) {
+        defer { run.removeAll(keepingCapacity: true) }
+        for r in run {
+            sqlite3_reset(s)
+            bind(s, 1, r.key)
+            sqlite3_bind_int(s, 2, r.excluded ? 1 : 0)
+            bind(s, 3, r.category)
+            bind(s, 4, r.reason)
+            bind(s, 5, r.evidence)
+            sqlite3_bind_int64(s, 6, Int64(r.seen))
+            bind(s, 7, r.ttl)
+            bind(s, 8, r.ttl.map { r.seen + $0 })
+            guard sqlite3_step(s) == SQLITE_DONE else {
+                sqlite3_reset(s)
+                throw StoreError("cannot stage the feed: \(String(cString: sqlite3_errmsg(connection)))")
+            }
+        }
+        sqlite3_reset(s)
+    }
+
+    static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    static func bind(_ s: OpaquePointer, _ i: Int32, _ text: String?) {
+        guard var text else { sqlite3_bind_null(s, i); return }
+        text.withUTF8 { _ = sqlite3_bind_text(s, i, $0.baseAddress, Int32($0.count), transient) }
+    }
+
+    static func bind(_ s: OpaquePointer, _ i: Int32, _ value: Int?) {
+        guard let value else { sqlite3_bind_null(s, i); return }
+        sqlite3_bind_int64(s, i, Int64(value))
+    }
+}
+
+/// A C handle handed to the staging thread (see `FeedWriter`: never used by two at once).
+struct UnsafeSendable<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}
