@@ -21,25 +21,38 @@ public struct IntervalMap<Address: FixedWidthInteger & UnsignedInteger & Sendabl
     @_specialize(exported: true, where Address == UInt32)
     @_specialize(exported: true, where Address == UInt128)
     public init(_ intervals: [AddressInterval<Address>]) {
-        var s: [Address] = [0]
-        var r: [ValueRef] = [.none]
-        s.reserveCapacity(intervals.count * 2 + 1)
-        r.reserveCapacity(intervals.count * 2 + 1)
-        func push(_ start: Address, _ ref: ValueRef) {
-            if s.last == start {
-                r[r.count - 1] = ref
-                if r.count >= 2, r[r.count - 2] == ref {
-                    s.removeLast()
-                    r.removeLast()
+        // Written through buffers (a million intervals make two million pushes, and checked
+        // appends and removals were half the build). Addresses and refs are plain integers: a
+        // slot given back by a merge is simply written again.
+        let capacity = intervals.count * 2 + 1
+        var count = 0
+        var r: [ValueRef] = []
+        let s = [Address](unsafeUninitializedCapacity: capacity) { startBuffer, startCount in
+            r = [ValueRef](unsafeUninitializedCapacity: capacity) { refBuffer, refCount in
+                let (sp, rp) = (startBuffer.baseAddress!, refBuffer.baseAddress!)
+                sp.initialize(to: 0)
+                rp.initialize(to: .none)
+                var n = 1
+                @inline(__always) func push(_ start: Address, _ ref: ValueRef) {
+                    if sp[n - 1] == start {
+                        rp[n - 1] = ref
+                        if n >= 2, rp[n - 2] == ref { n -= 1 }
+                    } else if rp[n - 1] != ref {
+                        (sp + n).initialize(to: start)
+                        (rp + n).initialize(to: ref)
+                        n += 1
+                    }
                 }
-            } else if r.last != ref {
-                s.append(start)
-                r.append(ref)
+                intervals.withUnsafeBufferPointer { all in
+                    for iv in all where iv.ref != .none {
+                        push(iv.start, iv.ref)
+                        if iv.end != Address.max { push(iv.end + 1, .none) }
+                    }
+                }
+                refCount = n
+                count = n
             }
-        }
-        for iv in intervals where iv.ref != .none {
-            push(iv.start, iv.ref)
-            if iv.end != Address.max { push(iv.end + 1, .none) }
+            startCount = count
         }
         starts = s
         refs = r
@@ -156,43 +169,58 @@ public enum IntervalAlgebra {
     public static func overlay<A>(_ base: [AddressInterval<A>], _ top: [AddressInterval<A>]) -> [AddressInterval<A>] {
         if top.isEmpty { return base }
         if base.isEmpty { return top }
-        var rest: [AddressInterval<A>] = []
-        rest.reserveCapacity(base.count)
-        var k = 0
-        for b in base {
-            while k < top.count, top[k].end < b.start { k += 1 }
-            var cur = b.start
-            var kk = k
-            var open = true
-            while open {
-                if kk < top.count, top[kk].start <= b.end {
-                    let t = top[kk]
-                    if t.start > cur { rest.append(AddressInterval(start: cur, end: t.start - 1, ref: b.ref)) }
-                    if t.end >= b.end { open = false; break }
-                    cur = t.end + 1
-                    kk += 1
-                } else {
-                    rest.append(AddressInterval(start: cur, end: b.end, ref: b.ref))
-                    open = false
+        // What of `base` the top leaves uncovered: each base interval cut around the top ones
+        // inside it (at most one piece more per top interval).
+        let rest = [AddressInterval<A>](unsafeUninitializedCapacity: base.count + top.count) { out, written in
+            top.withUnsafeBufferPointer { t in
+                var w = 0
+                func keep(_ piece: AddressInterval<A>) {
+                    (out.baseAddress! + w).initialize(to: piece)
+                    w += 1
+                }
+                var k = 0
+                for b in base {
+                    while k < t.count, t[k].end < b.start { k += 1 }
+                    var cur = b.start
+                    var open = true
+                    while open {
+                        if k < t.count, t[k].start <= b.end {
+                            let piece = t[k]
+                            if piece.start > cur { keep(AddressInterval(start: cur, end: piece.start - 1, ref: b.ref)) }
+                            if piece.end >= b.end { break }
+                            cur = piece.end + 1
+                            k += 1
+                        } else {
+                            keep(AddressInterval(start: cur, end: b.end, ref: b.ref))
+                            open = false
+                        }
+                    }
+                }
+                written = w
+            }
+        }
+        // Merge the two sorted, mutually disjoint lists, through buffers: the lists of an
+        // exported IPv4 list are a million long, and checked appends were most of the time.
+        return [AddressInterval<A>](unsafeUninitializedCapacity: rest.count + top.count) { out, written in
+            rest.withUnsafeBufferPointer { r in
+                top.withUnsafeBufferPointer { t in
+                    var (i, j, w) = (0, 0, 0)
+                    while i < r.count || j < t.count {
+                        let next: AddressInterval<A>
+                        if j == t.count || (i < r.count && r[i].start < t[j].start) {
+                            next = r[i]
+                            i += 1
+                        } else {
+                            next = t[j]
+                            j += 1
+                        }
+                        (out.baseAddress! + w).initialize(to: next)
+                        w += 1
+                    }
+                    written = w
                 }
             }
-            k = kk
         }
-        // Merge the two sorted, mutually disjoint lists.
-        var out: [AddressInterval<A>] = []
-        out.reserveCapacity(rest.count + top.count)
-        var i = 0
-        var j = 0
-        while i < rest.count || j < top.count {
-            if j == top.count || (i < rest.count && rest[i].start < top[j].start) {
-                out.append(rest[i])
-                i += 1
-            } else {
-                out.append(top[j])
-                j += 1
-            }
-        }
-        return out
     }
 
     /// Turns possibly overlapping intervals of equal rank into disjoint ones; where several
@@ -224,18 +252,35 @@ public enum IntervalAlgebra {
         if disjoint { return sorted }
 
         var out: [AddressInterval<A>] = []
+        out.reserveCapacity(sorted.count)
         var active: [AddressInterval<A>] = []
         var i = 0
         var pos = sorted[0].start
         while i < sorted.count || !active.isEmpty {
-            if active.isEmpty { pos = sorted[i].start }
+            if active.isEmpty {
+                // An interval that overlaps nothing (most of an exported list, whose few
+                // overlaps make the whole list take this path) goes straight out.
+                let iv = sorted[i]
+                if i + 1 == sorted.count || sorted[i + 1].start > iv.end {
+                    if let last = out.last, last.ref == iv.ref, last.end &+ 1 == iv.start {
+                        out[out.count - 1].end = iv.end
+                    } else {
+                        out.append(iv)
+                    }
+                    i += 1
+                    if iv.end == A.max { break }
+                    continue
+                }
+                pos = iv.start
+            }
             while i < sorted.count, sorted[i].start == pos {
                 active.append(sorted[i])
                 i += 1
             }
-            var segEnd = active.map(\.end).min()!
+            var segEnd = active[0].end
+            for a in active where a.end < segEnd { segEnd = a.end }
             if i < sorted.count, sorted[i].start - 1 < segEnd { segEnd = sorted[i].start - 1 }
-            let ref = active.count == 1 ? active[0].ref : values.combine(active.map(\.ref))
+            let ref = active.count == 1 ? active[0].ref : values.combine(active.lazy.map { $0.ref })
             if let last = out.last, last.ref == ref, last.end &+ 1 == pos {
                 out[out.count - 1].end = segEnd
             } else {
@@ -256,28 +301,31 @@ public enum IntervalAlgebra {
     public static func longestPrefix<A>(
         _ prefixes: [(address: A, length: Int, ref: ValueRef)], duplicate: (Int) -> Void = { _ in }
     ) -> [AddressInterval<A>] {
-        var byLength = [[AddressInterval<A>]](repeating: [], count: A.bitWidth + 1)
-        var seen = Set<PrefixKey<A>>()
+        // Each length's prefixes sorted by address (stably: a prefix given twice stays in
+        // the order read) find their duplicates as neighbours, without hashing every prefix.
+        var byLength = [[(interval: AddressInterval<A>, index: Int)]](repeating: [], count: A.bitWidth + 1)
         for (i, p) in prefixes.enumerated() {
-            let key = PrefixKey(address: p.address, length: p.length)
-            guard seen.insert(key).inserted else {
-                duplicate(i)
-                continue
-            }
             let hostBits = A.bitWidth - p.length
             let end = hostBits == A.bitWidth ? A.max : p.address | ((A(1) << hostBits) &- 1)
-            byLength[p.length].append(AddressInterval(start: p.address, end: end, ref: p.ref))
+            byLength[p.length].append((AddressInterval(start: p.address, end: end, ref: p.ref), i))
         }
+        var duplicates: [Int] = []
         var result: [AddressInterval<A>] = []
         for var level in byLength where !level.isEmpty {
-            level.sort { $0.start < $1.start }
-            result = overlay(result, level)
+            level.sort { $0.interval.start < $1.interval.start }
+            var kept: [AddressInterval<A>] = []
+            kept.reserveCapacity(level.count)
+            for (interval, index) in level {
+                if let last = kept.last, last.start == interval.start {
+                    duplicates.append(index)
+                } else {
+                    kept.append(interval)
+                }
+            }
+            result = overlay(result, kept)
         }
+        for i in duplicates.sorted() { duplicate(i) }
         return result
     }
 
-    struct PrefixKey<A: Hashable>: Hashable {
-        var address: A
-        var length: Int
-    }
 }

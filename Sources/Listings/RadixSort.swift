@@ -1,6 +1,8 @@
-/// Sorts 64-bit integers by their bits from `lowestBit` up (LSD radix sort, 16 bits a pass),
+/// Sorts 64-bit integers by their bits from `lowestBit` up (LSD radix sort, 11 bits a pass: the
+/// counts stay in the first-level cache, and the scatter writes to 2,048 places at once instead
+/// of 65,536: three passes over a million keys take less time than two of 16 bits),
 /// stably: keys equal in those bits keep their order. The IPv4 interval keys of a dataset
-/// (start << 32 | position, in position order) sort by their start in two linear passes
+/// (start << 32 | position, in position order) sort by their start in three linear passes
 /// instead of n log n comparisons (the standard sort was the largest single item in a profile
 /// of loading an exported list). A pass over a digit every key shares is skipped.
 enum RadixSort {
@@ -13,20 +15,22 @@ enum RadixSort {
             return
         }
         var scratch = [UInt64](repeating: 0, count: n)
-        var counts = [Int](repeating: 0, count: 1 << 16)
+        let digit = 11
+        let digitMask = (1 << digit) - 1
+        var counts = [Int](repeating: 0, count: 1 << digit)
         keys.withUnsafeMutableBufferPointer { a in
             scratch.withUnsafeMutableBufferPointer { b in
                 var (source, target) = (a, b)
                 var inTarget = false
-                for shift in stride(from: lowestBit, to: 64, by: 16) {
+                for shift in stride(from: lowestBit, to: 64, by: digit) {
                     for i in 0..<counts.count { counts[i] = 0 }
-                    for k in source { counts[Int(truncatingIfNeeded: k >> UInt64(shift)) & 0xFFFF] += 1 }
+                    for k in source { counts[Int(truncatingIfNeeded: k >> UInt64(shift)) & digitMask] += 1 }
                     // Every key has the same digit here: nothing to move.
-                    if counts[Int(truncatingIfNeeded: source[0] >> UInt64(shift)) & 0xFFFF] == n { continue }
+                    if counts[Int(truncatingIfNeeded: source[0] >> UInt64(shift)) & digitMask] == n { continue }
                     var total = 0
                     for i in 0..<counts.count { (counts[i], total) = (total, total + counts[i]) }
                     for k in source {
-                        let d = Int(truncatingIfNeeded: k >> UInt64(shift)) & 0xFFFF
+                        let d = Int(truncatingIfNeeded: k >> UInt64(shift)) & digitMask
                         target[counts[d]] = k
                         counts[d] += 1
                     }

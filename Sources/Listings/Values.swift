@@ -107,6 +107,7 @@ public struct ValueTableBuilder {
     var valueIndex: [AnswerValue: Int] = [:]
     var groups: [[UInt32]] = []
     var groupIndex: [[UInt32]: Int] = [:]
+    var scratch: [UInt32] = []
 
     public init() {}
 
@@ -121,26 +122,38 @@ public struct ValueTableBuilder {
 
     /// The ref for a set of refs found on one key: excluded wins (rbldnsd: an exclusion entry for
     /// a key hides every other entry of that key), a single value stays a value.
-    public mutating func combine(_ refs: [ValueRef]) -> ValueRef {
-        var members: [UInt32] = []
+    public mutating func combine<Refs: Collection<ValueRef>>(_ refs: Refs) -> ValueRef {
+        // Most overlaps are one value over itself (a listed address inside a listed network,
+        // both with the dataset's default value): answered without building a group.
+        var only: ValueRef? = nil
+        var single = true
         for r in refs {
             if r == .excluded { return .excluded }
             guard r.isListed else { continue }
-            if r.isGroup {
-                let g = groups[r.index]
-                members.append(contentsOf: g)
-            } else {
-                members.append(UInt32(r.index))
-            }
+            if only == nil, !r.isGroup { only = r } else if r != only { single = false }
         }
-        if members.isEmpty { return .none }
+        if single { return only ?? .none }
+        // The members sorted and unique, in a buffer kept from call to call: a sweep over
+        // nested networks with values of their own combines once per segment, and allocating
+        // twice each time was most of an exported list's build.
+        var members: [UInt32] = []
+        swap(&members, &scratch)
+        defer { swap(&members, &scratch) }
+        members.removeAll(keepingCapacity: true)
+        for r in refs where r.isListed {
+            if r.isGroup { members.append(contentsOf: groups[r.index]) } else { members.append(UInt32(r.index)) }
+        }
         members.sort()
-        var unique: [UInt32] = []
-        for m in members where unique.last != m { unique.append(m) }
-        if unique.count == 1 { return .value(Int(unique[0])) }
-        if let g = groupIndex[unique] { return .group(g) }
-        groups.append(unique)
-        groupIndex[unique] = groups.count - 1
+        var kept = 0
+        for j in members.indices where kept == 0 || members[kept - 1] != members[j] {
+            members[kept] = members[j]
+            kept += 1
+        }
+        members.removeLast(members.count - kept)
+        if kept == 1 { return .value(Int(members[0])) }
+        if let g = groupIndex[members] { return .group(g) }
+        groups.append(members)
+        groupIndex[members] = groups.count - 1
         return .group(groups.count - 1)
     }
 

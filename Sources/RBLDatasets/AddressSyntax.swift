@@ -90,42 +90,47 @@ enum AddressSyntax {
     /// rbldnsd `ip6prefix`: groups of up to 4 hex digits separated by colons, `::` once.
     /// Returns the address and the bits given (16 per group, 128 when `::` was used).
     static func ipv6Prefix(_ s: [UInt8], _ i: inout Int) -> (address: UInt128, bits: Int)? {
-        var words: [UInt16] = []
-        var zeroStart = -1
+        // The 16-bit words before a "::" and after it, packed as they are read: no array per
+        // address (an IPv6 dataset has hundreds of thousands of them).
+        var head: UInt128 = 0
+        var tail: UInt128 = 0
+        var headCount = 0
+        var tailCount = 0
+        var compressed = false
         if i + 1 < s.count, s[i] == UInt8(ascii: ":"), s[i + 1] == UInt8(ascii: ":") {
-            zeroStart = 0
+            compressed = true
             i += 2
         }
-        var failed = false
         while true {
             var v: UInt32 = 0
             let begin = i
             while i < s.count, let n = hexValue(s[i]) {
                 v = v << 4 | UInt32(n)
-                if v > 0xFFFF { failed = true; break }
+                if v > 0xFFFF { return nil }
                 i += 1
             }
-            if failed || i == begin { break }
-            words.append(UInt16(v))
-            if i >= s.count || s[i] != UInt8(ascii: ":") || words.count >= 8 { break }
+            if i == begin { break }
+            if compressed {
+                tail = tail << 16 | UInt128(v)
+                tailCount += 1
+            } else {
+                head = head << 16 | UInt128(v)
+                headCount += 1
+            }
+            if i >= s.count || s[i] != UInt8(ascii: ":") || headCount + tailCount >= 8 { break }
             i += 1
-            if zeroStart < 0, i < s.count, s[i] == UInt8(ascii: ":") {
-                zeroStart = words.count
+            if !compressed, i < s.count, s[i] == UInt8(ascii: ":") {
+                compressed = true
                 i += 1
             }
         }
-        if failed { return nil }
-        var bits = words.count * 16
-        if zeroStart >= 0 {
-            let zeros = 8 - words.count
-            guard zeros > 0 else { return nil }
-            words.insert(contentsOf: [UInt16](repeating: 0, count: zeros), at: zeroStart)
-            bits = 128
+        let words = headCount + tailCount
+        if compressed {
+            guard words < 8 else { return nil }
+            return (headCount == 0 ? tail : head << (16 * (8 - headCount)) | tail, 128)
         }
-        if bits == 0 { return nil }
-        var a: UInt128 = 0
-        for (k, w) in words.enumerated() { a |= UInt128(w) << (112 - 16 * k) }
-        return (a, bits)
+        if words == 0 { return nil }
+        return (head << (16 * (8 - headCount)), words * 16)
     }
 
     static func ipv6CIDR(_ s: [UInt8], _ i: inout Int) -> (address: UInt128, bits: Int)? {

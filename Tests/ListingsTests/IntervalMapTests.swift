@@ -57,6 +57,38 @@ import Testing
         #expect(!map.anyListed(from: 31, through: 1000))
     }
 
+    /// Random intervals on one level, mostly apart, some overlapping (with the same value or
+    /// others, or an exclusion), some touching: each address answers the values of every
+    /// interval holding it, none when one of them is an exclusion.
+    @Test(arguments: [1, 2, 3, 4, 5, 6])
+    func flattenMatchesBruteForce(seed: UInt64) {
+        var rng = SeededRandom(seed: seed)
+        var values = ValueTableBuilder()
+        let refs = (0..<3).map { values.intern(AnswerValue(address: 0x7F00_0002 + UInt32($0), template: [])) }
+        var level: [AddressInterval<UInt32>] = []
+        var at: UInt32 = UInt32.random(in: 0..<3, using: &rng)
+        for _ in 0..<300 {
+            let length = UInt32.random(in: 0..<(Int.random(in: 0..<4, using: &rng) == 0 ? 40 : 3), using: &rng)
+            let ref: ValueRef = Int.random(in: 0..<12, using: &rng) == 0 ? .excluded : refs[Int.random(in: 0..<(seed.isMultiple(of: 2) ? 1 : 3), using: &rng)]
+            level.append(AddressInterval(start: at, end: at + length, ref: ref))
+            // Mostly past the end (apart or touching), sometimes back inside earlier ones.
+            at = Int.random(in: 0..<5, using: &rng) == 0 ? at - min(at, UInt32.random(in: 0..<30, using: &rng)) : at + length + UInt32.random(in: 0..<4, using: &rng)
+        }
+        level.shuffle(using: &rng)
+        let map = IntervalMap(IntervalAlgebra.flatten(level, values: &values))
+        let table = values.build()
+        for q in UInt32(0)...(level.map(\.end).max()! + 2) {
+            let holding = level.filter { $0.start <= q && q <= $0.end }
+            let got = map.lookup(q)
+            if holding.contains(where: { $0.ref == .excluded }) {
+                #expect(got == .excluded, "address \(q)")
+            } else {
+                let expected = Set(holding.flatMap { table.values($0.ref).map(\.address) })
+                #expect(Set(table.values(got).map(\.address)) == expected, "address \(q)")
+            }
+        }
+    }
+
     @Test func overlayKeepsTheTopAndTheEdges() {
         let base = [AddressInterval<UInt32>(start: 0, end: UInt32.max, ref: .value(1))]
         let top = [
