@@ -32,7 +32,12 @@ public final class DomainSet: Sendable {
         var subtree = b.subtree
         var descendants = [Bool](repeating: false, count: exact.count)
         let listedCount = exact.count
-        for i in 0..<listedCount {
+        // In the order the names lie in the blob, not the order of their entries (which follow
+        // the hash table): reading each name's first label was a cache miss per name otherwise.
+        var order = (0..<listedCount).map { UInt64(index.starts[$0]) << 32 | UInt64($0) }
+        RadixSort.sort(&order, lowestBit: 32)
+        for key in order {
+            let i = Int(key & 0xFFFF_FFFF)
             if subtree[i].isListed { descendants[i] = true }
             guard exact[i].isListed || subtree[i].isListed else { continue }
             // Ancestors are suffixes of the name already in the blob: no copy.

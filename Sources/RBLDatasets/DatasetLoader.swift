@@ -1,3 +1,4 @@
+import Glibc
 import DNSWire
 import Listings
 
@@ -79,10 +80,15 @@ public enum DatasetLoader {
             var line: [UInt8] = []
             line.reserveCapacity(1024)
             while start < bytes.count {
-                var end = start
-                while end < bytes.count, bytes[end] != 10 { end += 1 }
+                // The line's end found with memchr and its bytes copied in one go: the per-line
+                // cost is most of a million-line file's parse.
+                let end = bytes.withUnsafeBufferPointer { all in
+                    let rest = all.count - start
+                    guard let nl = memchr(all.baseAddress! + start, 10, rest) else { return all.count }
+                    return all.baseAddress!.distance(to: nl.assumingMemoryBound(to: UInt8.self))
+                }
                 lineNumber += 1
-                trim(bytes[start..<end], into: &line)
+                trim(bytes, start..<end, into: &line)
                 start = end + 1
                 if line.isEmpty { continue }
                 let where_ = (file, lineNumber)
@@ -143,6 +149,18 @@ public enum DatasetLoader {
         while b > a, isSpace(s[b - 1]) { b -= 1 }
         out.removeAll(keepingCapacity: true)
         out.append(contentsOf: s[a..<b])
+    }
+
+    /// bytes[range] without its leading and trailing blanks, into `out` (its storage kept).
+    static func trim(_ bytes: [UInt8], _ range: Range<Int>, into out: inout [UInt8]) {
+        bytes.withUnsafeBufferPointer { all in
+            var a = range.lowerBound
+            var b = range.upperBound
+            while a < b, isSpace(all[a]) { a += 1 }
+            while b > a, isSpace(all[b - 1]) { b -= 1 }
+            out.removeAll(keepingCapacity: true)
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: all[a..<b]))
+        }
     }
 
     @inline(__always) static func isSpace(_ c: UInt8) -> Bool { c == 32 || c == 9 || c == 13 }
