@@ -166,3 +166,25 @@ import Testing
         #expect(second.map(\.line) == [4, 2, 4], "\(second)")
     }
 }
+
+/// Names at and over the 255-octet limit of a domain name, with and without the trailing dot:
+/// the longest is kept, a longer one is a warning and the load goes on.
+@Suite struct LongDomainNameTests {
+    static func load(_ text: String) throws -> LoadedDataset {
+        try DatasetLoader.load(
+            type: .dnset, sources: [DatasetLoader.Source(name: "long.dnset", bytes: Array(text.utf8))], options: LoadOptions(), name: "long")
+    }
+
+    // Three labels of 63 octets and one of 61: 253 octets of text, 255 of wire with the root.
+    static let longest = [String](repeating: String(repeating: "a", count: 63), count: 3).joined(separator: ".") + "." + String(repeating: "b", count: 61)
+    static let tooLong = longest + "c"
+
+    @Test(arguments: ["", "."])
+    func theLongestNameIsKeptALongerOneIsRefused(_ dot: String) throws {
+        let muchTooLong = [String](repeating: String(repeating: "d", count: 63), count: 5).joined(separator: ".")
+        let loaded = try Self.load("\(Self.longest)\(dot)\n\(Self.tooLong)\(dot)\n\(muchTooLong)\(dot)\n")
+        #expect(loaded.entryCount == 1)
+        #expect(loaded.warnings.map(\.message) == ["invalid domain name", "invalid domain name"])
+        #expect(loaded.warnings.map(\.line) == [2, 3])
+    }
+}
