@@ -119,27 +119,39 @@ public final class FeedWriter {
         defer { run.removeAll(keepingCapacity: true) }
         for r in run {
             sqlite3_reset(s)
-            bind(s, 1, r.key)
             sqlite3_bind_int(s, 2, r.excluded ? 1 : 0)
-            bind(s, 3, r.category)
-            bind(s, 4, r.reason)
-            bind(s, 5, r.evidence)
             sqlite3_bind_int64(s, 6, Int64(r.seen))
             bind(s, 7, r.ttl)
             bind(s, 8, r.ttl.map { r.seen + $0 })
-            guard sqlite3_step(s) == SQLITE_DONE else {
+            // The texts are bound in place for the one step that reads them (no copy into
+            // SQLite's memory: three allocations a line fewer on the staging thread).
+            let staged = bound(s, 1, r.key) {
+                bound(s, 3, r.category) {
+                    bound(s, 4, r.reason) { bound(s, 5, r.evidence) { sqlite3_step(s) == SQLITE_DONE } }
+                }
+            }
+            guard staged else {
                 sqlite3_reset(s)
+                sqlite3_clear_bindings(s)
                 throw StoreError("cannot stage the feed: \(String(cString: sqlite3_errmsg(connection)))")
             }
         }
         sqlite3_reset(s)
+        // Nothing bound may point at texts that are gone.
+        sqlite3_clear_bindings(s)
     }
 
-    static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
-
-    static func bind(_ s: OpaquePointer, _ i: Int32, _ text: String?) {
-        guard var text else { sqlite3_bind_null(s, i); return }
-        text.withUTF8 { _ = sqlite3_bind_text(s, i, $0.baseAddress, Int32($0.count), transient) }
+    /// Binds `text` (or NULL) to parameter `i` without copying it, for the duration of `body`
+    /// only: SQLite reads a bound text when the statement steps, and `body` is where it does.
+    static func bound(_ s: OpaquePointer, _ i: Int32, _ text: String?, _ body: () -> Bool) -> Bool {
+        guard var text else {
+            sqlite3_bind_null(s, i)
+            return body()
+        }
+        return text.withUTF8 { utf8 in
+            sqlite3_bind_text(s, i, utf8.baseAddress, Int32(utf8.count), nil)
+            return body()
+        }
     }
 
     static func bind(_ s: OpaquePointer, _ i: Int32, _ value: Int?) {
