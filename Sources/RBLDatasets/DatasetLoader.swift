@@ -138,29 +138,22 @@ public enum DatasetLoader {
 
     static func trim(_ s: ArraySlice<UInt8>) -> [UInt8] {
         var out: [UInt8] = []
-        trim(s, into: &out)
+        s.withUnsafeBufferPointer { trim($0, 0..<$0.count, into: &out) }
         return out
-    }
-
-    static func trim(_ s: ArraySlice<UInt8>, into out: inout [UInt8]) {
-        var a = s.startIndex
-        var b = s.endIndex
-        while a < b, isSpace(s[a]) { a += 1 }
-        while b > a, isSpace(s[b - 1]) { b -= 1 }
-        out.removeAll(keepingCapacity: true)
-        out.append(contentsOf: s[a..<b])
     }
 
     /// bytes[range] without its leading and trailing blanks, into `out` (its storage kept).
     static func trim(_ bytes: [UInt8], _ range: Range<Int>, into out: inout [UInt8]) {
-        bytes.withUnsafeBufferPointer { all in
-            var a = range.lowerBound
-            var b = range.upperBound
-            while a < b, isSpace(all[a]) { a += 1 }
-            while b > a, isSpace(all[b - 1]) { b -= 1 }
-            out.removeAll(keepingCapacity: true)
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: all[a..<b]))
-        }
+        bytes.withUnsafeBufferPointer { trim($0, range, into: &out) }
+    }
+
+    static func trim(_ all: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, into out: inout [UInt8]) {
+        var a = range.lowerBound
+        var b = range.upperBound
+        while a < b, isSpace(all[a]) { a += 1 }
+        while b > a, isSpace(all[b - 1]) { b -= 1 }
+        out.removeAll(keepingCapacity: true)
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: all[a..<b]))
     }
 
     @inline(__always) static func isSpace(_ c: UInt8) -> Bool { c == 32 || c == 9 || c == 13 }

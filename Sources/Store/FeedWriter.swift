@@ -24,12 +24,17 @@ public final class FeedWriter {
         var sequence: Int
     }
 
-    /// One run being written on the staging thread; its array comes back emptied, for reuse.
+    /// One run being written on the staging thread, with the connection's handles (never used
+    /// by two threads at once, see above); its array comes back emptied, for reuse.
     final class StagingJob: @unchecked Sendable {
         var run: [Staged]
         var error: (any Error)?
+        let statement: OpaquePointer
+        let connection: OpaquePointer
         let done = DispatchSemaphore(value: 0)
-        init(run: [Staged]) { self.run = run }
+        init(run: [Staged], statement: OpaquePointer, connection: OpaquePointer) {
+            (self.run, self.statement, self.connection) = (run, statement, connection)
+        }
     }
 
     let statement: OpaquePointer
@@ -81,12 +86,11 @@ public final class FeedWriter {
         Self.sort(&run)
         var spare = try settle()
         spare.reserveCapacity(run.count)
-        let job = StagingJob(run: run)
+        let job = StagingJob(run: run, statement: statement, connection: connection)
         run = spare
         staging = job
-        let (statement, connection) = (UnsafeSendable(statement), UnsafeSendable(connection))
         stager.async {
-            do { try Self.write(&job.run, statement: statement.value, connection: connection.value) } catch { job.error = error }
+            do { try Self.write(&job.run, statement: job.statement, connection: job.connection) } catch { job.error = error }
             job.done.signal()
         }
     }
@@ -158,10 +162,4 @@ public final class FeedWriter {
         guard let value else { sqlite3_bind_null(s, i); return }
         sqlite3_bind_int64(s, i, Int64(value))
     }
-}
-
-/// A C handle handed to the staging thread (see `FeedWriter`: never used by two at once).
-struct UnsafeSendable<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
 }

@@ -241,7 +241,8 @@ extension ListingStore {
             CREATE TEMP TABLE IF NOT EXISTS feed (
               key TEXT NOT NULL, excluded INTEGER NOT NULL, category TEXT NOT NULL, reason TEXT,
               evidence TEXT, seenAt INTEGER NOT NULL, ttl INTEGER, expiresAt INTEGER,
-              -- 1 while this source has no report of the key and category yet.
+              -- 1 while this source has no report of the key and category yet (set for
+              -- untrusted feeds; the trusted merge reads the reports itself).
               fresh INTEGER NOT NULL DEFAULT 1,
               PRIMARY KEY (key, category)) WITHOUT ROWID
             """)
